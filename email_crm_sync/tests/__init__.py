@@ -1,0 +1,2 @@
+from . import test_email_sync_mailbox
+from . import test_email_sync_folder
