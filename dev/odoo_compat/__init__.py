@@ -9,8 +9,9 @@ at import time, without editing Odoo's installed files:
                      ``inspect.getargspec``/``formatargspec``, ``base64``
                      ``encodestring``/``decodestring``, ``Thread.isAlive``).
 * ``safe_eval``   -- teaches the sandbox the 3.11 counterparts of opcodes it
-                     already allowed, and nothing more.
+                     already allowed (see the module for the details).
 * ``qweb``        -- makes the QWeb AST valid for the 3.11 compiler.
+* ``server``      -- lets prefork workers set float CPU-time limits.
 * ``yaml_import`` -- gives ``yaml.load`` the Loader PyYAML 6 requires.
 * ``addons_path`` -- lets a curated addons directory replace the one inside
                      the ``odoo`` package (so uninstallable addons shipped in
@@ -31,10 +32,11 @@ def install():
     if _installed:
         return
     _installed = True
-    from . import stdlib, hook, safe_eval, qweb, addons_path, yaml_import
+    from . import stdlib, hook, safe_eval, qweb, addons_path, yaml_import, server
     stdlib.patch()
     hook.register('odoo.tools.safe_eval', safe_eval.patch)
     hook.register('odoo.addons.base.ir.ir_qweb.qweb', qweb.patch)
     hook.register('odoo.modules.module', addons_path.patch)
     hook.register('odoo.tools.yaml_import', yaml_import.patch)
+    hook.register('odoo.service.server', server.patch)
     hook.install()

@@ -22,13 +22,27 @@ def _is_curated(path):
 
 def patch(module):
     original = module.initialize_sys_path
-    builtin_dir = os.path.abspath(os.path.join(os.path.dirname(module.__file__), os.pardir, 'addons'))
+    builtin_dir = os.path.realpath(os.path.join(os.path.dirname(module.__file__), os.pardir, 'addons'))
 
     def initialize_sys_path():
-        original()
-        paths = module.ad_paths
-        if any(_is_curated(path) for path in paths):
-            paths[:] = [path for path in paths
-                        if os.path.realpath(path) != os.path.realpath(builtin_dir)]
+        configured = [os.path.abspath(p.strip())
+                      for p in module.tools.config['addons_path'].split(',') if p.strip()]
+        if not any(_is_curated(path) for path in configured):
+            return original()
+        # Same order as Odoo's own: data dir, configured paths; but never the
+        # built-in directory. The list is filled in one slice assignment:
+        # request threads read it while cron threads call this function.
+        wanted = [path for path in module.ad_paths if os.path.realpath(path) != builtin_dir]
+        data_dir = module.tools.config.addons_data_dir
+        for path in [data_dir] + configured:
+            if path == data_dir and not os.access(path, os.R_OK):
+                continue
+            if path not in wanted:
+                wanted.append(path)
+        module.ad_paths[:] = wanted
+        if not module.hooked:
+            module.sys.meta_path.insert(0, module.OdooHook())
+            module.sys.meta_path.insert(0, module.AddonsHook())
+            module.hooked = True
 
     module.initialize_sys_path = initialize_sys_path

@@ -7,11 +7,15 @@ instead of the ``BINARY_*``/``INPLACE_*`` family, ``PRECALL``/``CALL``
 instead of ``CALL_FUNCTION``, ...), so every domain and context fails.
 
 Each opcode added below is the 3.11 form of something Odoo 11.0 already
-allowed on 3.6; nothing that 3.6 refused becomes possible. In particular
-``IMPORT_NAME``/``IMPORT_FROM``/``IMPORT_STAR``, ``STORE_ATTR``/
-``DELETE_ATTR``, ``STORE_GLOBAL``, closures (``LOAD_CLOSURE``/``*_DEREF``),
-``with`` blocks and class creation stay forbidden, and the dunder-name check
-(``__import__``, ``__class__`` ...) is untouched.
+allowed on 3.6. A few constructs 3.6 compiled to opcodes Odoo did not list
+now pass because 3.11 shares one opcode between them and an allowed
+construct: f-strings, ``f(*a, **kw)`` with extra arguments, ``[*a, 1]``;
+none of them reaches a name, attribute or module the sandbox could not
+reach before. Imports (``IMPORT_*``), attribute and global writes
+(``STORE_ATTR``, ``DELETE_ATTR``, ``STORE_GLOBAL``), closures
+(``LOAD_CLOSURE``/``*_DEREF``), ``with`` blocks and class creation stay
+forbidden, and the dunder-name check (``__import__``, ``__class__`` ...) is
+untouched.
 """
 from opcode import opmap
 
@@ -30,8 +34,9 @@ EXPR_OPCODES_311 = (
 )
 
 # Calls, jumps, loops, comprehensions, generator expressions, try/except,
-# f-strings: what 3.6 spelled CALL_FUNCTION*, POP_JUMP_IF_*, JUMP_ABSOLUTE,
-# SETUP_EXCEPT/END_FINALLY, FORMAT_VALUE/BUILD_STRING.
+# f-strings, assert: what 3.6 spelled CALL_FUNCTION*, POP_JUMP_IF_*,
+# JUMP_ABSOLUTE, SETUP_EXCEPT/END_FINALLY, FORMAT_VALUE/BUILD_STRING,
+# LOAD_GLOBAL AssertionError.
 SAFE_OPCODES_311 = (
     'PUSH_NULL', 'PRECALL', 'CALL', 'KW_NAMES', 'DICT_MERGE',
     'POP_JUMP_FORWARD_IF_FALSE', 'POP_JUMP_FORWARD_IF_TRUE',
@@ -42,6 +47,7 @@ SAFE_OPCODES_311 = (
     'RETURN_GENERATOR',
     'PUSH_EXC_INFO', 'CHECK_EXC_MATCH', 'RERAISE',
     'FORMAT_VALUE', 'BUILD_STRING',
+    'LOAD_ASSERTION_ERROR',
 )
 
 # Never to be added, whatever the Python version: they would let sandboxed
