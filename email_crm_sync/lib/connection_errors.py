@@ -80,7 +80,7 @@ def explain(error, host, port, timeout=None, security=None):
         return ConnectionProblem(
             TLS_FAILED,
             'A secure connection to %s could not be set up (%s).%s'
-            % (where, error.reason or error.__class__.__name__, hint))
+            % (where, getattr(error, 'reason', None) or _short(error), hint))
     if isinstance(error, imapclient.exceptions.CapabilityError) and 'STARTTLS' in str(error):
         return ConnectionProblem(
             STARTTLS_UNSUPPORTED,

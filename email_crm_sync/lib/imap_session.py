@@ -152,6 +152,19 @@ class ImapSession:
         return folders
 
 
+CLIENT_ID = {'name': 'email_crm_sync', 'vendor': 'email_crm_sync', 'version': '11.0.1'}
+
+
+def _identify(client):
+    # RFC 2971 ID: some providers (NetEase 163/126/yeah.net) refuse to open
+    # folders for clients that do not say who they are.
+    try:
+        if client.has_capability('ID'):
+            client.id_(CLIENT_ID)
+    except imapclient.exceptions.IMAPClientError:
+        pass
+
+
 def open_session(settings):
     """Connect and log in; returns an ``ImapSession`` or raises ConnectionProblem."""
     client = None
@@ -166,6 +179,7 @@ def open_session(settings):
         if settings.security in (SSL, STARTTLS):
             _check_pin(client, settings)
         client.login(settings.login, settings.password)
+        _identify(client)
         return ImapSession(client)
     except Exception as error:
         if client is not None:
