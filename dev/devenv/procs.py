@@ -1,0 +1,81 @@
+"""Process and port bookkeeping read from /proc.
+
+Daemons started here (Dovecot forks into the background, the SMTP relay runs
+in its own session) are not always our children, and on these machines PID 1
+does not necessarily reap orphans: a stopped daemon may linger as a zombie.
+A zombie holds no ports and runs no code, so it counts as gone.
+"""
+import os
+import socket
+import time
+
+
+def _stat_fields(pid):
+    try:
+        with open('/proc/%d/stat' % pid, 'rb') as f:
+            data = f.read().decode('utf-8', 'replace')
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    # The command name is in parentheses and may itself contain spaces.
+    rest = data[data.rindex(')') + 2:].split()
+    return rest  # rest[0] = state, rest[1] = ppid
+
+
+def is_alive(pid):
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] not in ('Z', 'X')
+
+
+def cmdline(pid):
+    """The process's command line as one string, or None if it is gone."""
+    if not is_alive(pid):
+        return None
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            return f.read().replace(b'\0', b' ').decode('utf-8', 'replace').strip()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
+def tree(root_pid):
+    """root_pid and all its living descendants."""
+    children = {}
+    for name in os.listdir('/proc'):
+        if name.isdigit():
+            fields = _stat_fields(int(name))
+            if fields and fields[0] not in ('Z', 'X'):
+                children.setdefault(int(fields[1]), []).append(int(name))
+    result, todo = [], [root_pid]
+    while todo:
+        pid = todo.pop()
+        if is_alive(pid):
+            result.append(pid)
+        todo.extend(children.get(pid, ()))
+    return result
+
+
+def wait_gone(pids, timeout):
+    """Wait until none of pids is alive; True if they all went."""
+    deadline = time.monotonic() + timeout
+    while any(is_alive(p) for p in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def port_open(port, host='127.0.0.1'):
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def wait_port_closed(port, host='127.0.0.1', timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while port_open(port, host):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

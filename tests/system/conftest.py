@@ -1,0 +1,69 @@
+"""Mail services for system tests: a private Dovecot and an SMTP relay.
+
+Each test session starts its own instances on free ports, so tests never
+touch the demo services (.run/demo) nor another session running at the
+same time.
+"""
+import os
+import shutil
+import tempfile
+
+import pytest
+
+from devenv.dovecot import Dovecot
+from devenv.smtp_relay import SmtpRelay
+
+USERS = {'alice': 'alice-pass', 'bob': 'bob-pass'}
+
+
+def make_run_dir(prefix):
+    """A fresh directory Dovecot can use.
+
+    Not pytest's tmp_path: its base directory is private to root (0700), and
+    Dovecot's mail processes run as the `mail` user, who must be able to
+    reach the maildirs. The path also stays short for unix sockets.
+    """
+    path = tempfile.mkdtemp(prefix=prefix, dir='/tmp')
+    os.chmod(path, 0o755)
+    return path
+
+
+@pytest.fixture(scope='session')
+def mail_run_dir():
+    path = make_run_dir('devenv-mail-')
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope='session')
+def dovecot(mail_run_dir):
+    """A started Dovecot with users alice/alice-pass and bob/bob-pass."""
+    instance = Dovecot(os.path.join(mail_run_dir, 'dovecot'))
+    for login, password in USERS.items():
+        instance.add_user(login, password)
+    instance.start()
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
+
+@pytest.fixture(scope='session')
+def smtp_relay(mail_run_dir, dovecot):
+    """A started SMTP relay delivering into `dovecot`; AUTH is offered
+    (checked against Dovecot's users) but not required."""
+    relay = SmtpRelay(os.path.join(mail_run_dir, 'smtp'), dovecot=dovecot)
+    relay.start()
+    try:
+        yield relay
+    finally:
+        relay.stop()
+
+
+@pytest.fixture(scope='session')
+def dovecot_fingerprint(dovecot):
+    """SHA-256 fingerprint of the test Dovecot's self-signed certificate."""
+    import ssl
+    from email_crm_sync.lib.imap_session import certificate_fingerprint
+    with open(dovecot.cert_path, encoding='ascii') as handle:
+        return certificate_fingerprint(ssl.PEM_cert_to_DER_cert(handle.read()))
