@@ -54,6 +54,11 @@ def write_config(path, data_dir, db_name=None, **options):
 def odoo_env():
     env = dict(os.environ)
     env['PATH'] = paths.NODE_BIN_DIR + os.pathsep + env.get('PATH', '')
+    # Odoo 11's first HTTP request imports every addon while the registry may
+    # still be importing them in another thread; with Python 3's import
+    # system that can leave an addon half-registered (models missing). Let
+    # the registry alone import addons.
+    env['ODOO_PRELOAD_ADDONS'] = 'no'
     env.pop('PYTHONPATH', None)
     return env
 

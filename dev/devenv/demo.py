@@ -1,0 +1,98 @@
+"""The demo of dev/run: a database with the CRM's demo data and the addon,
+the demo user's mailbox pointing at the local Dovecot (seeded with a few
+hundred realistic messages), connected and its folders listed.
+
+Run after the demo Dovecot is started (``python -m devenv dovecot start``).
+Idempotent: a second run finds everything in place and only checks it.
+"""
+import json
+import os
+import ssl
+import sys
+import time
+
+from . import odoo as odoo_env
+from . import paths
+from .demo_mail import seed_mailbox
+from .dovecot import Dovecot
+
+DEMO_DIR = os.path.join(paths.RUN_DIR, 'demo')
+DATA_DIR = os.path.join(DEMO_DIR, 'data')
+CONFIG_PATH = os.path.join(DEMO_DIR, 'odoo.conf')
+DB_NAME = os.environ.get('ECS_DEMO_DB', 'email_crm_sync_demo')
+HTTP_PORT = int(os.environ.get('ECS_HTTP_PORT', '8069'))
+MAIL_LOGIN, MAIL_PASSWORD = 'demo', 'demo'
+MAIL_ADDRESS = 'demo@localhost'
+MESSAGE_COUNT = 300
+
+
+def say(text):
+    print('[run] %s' % text, file=sys.stderr, flush=True)
+
+
+def demo_dovecot():
+    with open(os.path.join(DEMO_DIR, 'dovecot.json'), encoding='utf-8') as handle:
+        state = json.load(handle)
+    return Dovecot(DEMO_DIR, imap_port=state['imap_port'], imaps_port=state['imaps_port'],
+                   lmtp_port=state['lmtp_port'])
+
+
+def certificate_fingerprint(cert_path):
+    from email_crm_sync.lib.imap_session import certificate_fingerprint as fingerprint
+    with open(cert_path, encoding='ascii') as handle:
+        return fingerprint(ssl.PEM_cert_to_DER_cert(handle.read()))
+
+
+def connect_demo_mailbox(dovecot):
+    """Create (once) and test the demo user's mailbox, inside Odoo."""
+    import odoo
+    from odoo.api import Environment
+    odoo.tools.config.parse_config(['--config=%s' % CONFIG_PATH, '--log-level=warn'])
+    registry = odoo.registry(DB_NAME)
+    with Environment.manage(), registry.cursor() as cr:
+        env = Environment(cr, odoo.SUPERUSER_ID, {})
+        demo_user = env.ref('base.user_demo')
+        Mailbox = env['email.sync.mailbox'].sudo(demo_user)
+        mailbox = Mailbox.search([('email', '=', MAIL_ADDRESS)], limit=1)
+        if not mailbox:
+            mailbox = Mailbox.create({
+                'name': 'Demo mailbox (local Dovecot)',
+                'email': MAIL_ADDRESS,
+                'provider_id': env.ref('email_crm_sync.email_sync_provider_custom').id,
+                'imap_host': dovecot.host, 'imap_port': dovecot.imaps_port, 'imap_security': 'ssl',
+                'login': MAIL_LOGIN, 'password': MAIL_PASSWORD,
+            })
+        # The demo Dovecot's certificate is self-signed and made on this
+        # machine: trust exactly that one, as a user would after comparing.
+        mailbox.sudo().write({'tls_trusted_fingerprint': certificate_fingerprint(dovecot.cert_path),
+                              'imap_port': dovecot.imaps_port})
+        mailbox.action_test_connection()
+        cr.commit()
+        if mailbox.state != 'ok':
+            raise SystemExit('the demo mailbox does not connect: %s' % mailbox.last_error)
+        return mailbox.folder_count
+
+
+def prepare():
+    started = time.monotonic()
+    dovecot = demo_dovecot()
+    if not dovecot.is_running():
+        raise SystemExit('the demo Dovecot is not running: python -m devenv dovecot start')
+    dovecot.add_user(MAIL_LOGIN, MAIL_PASSWORD)
+    added = seed_mailbox(dovecot, MAIL_LOGIN, MAIL_PASSWORD, count=MESSAGE_COUNT,
+                         owner_name='Marc Demo', owner_address=MAIL_ADDRESS)
+    if added:
+        say('seeded %d demo messages into %s' % (added, MAIL_ADDRESS))
+    odoo_env.write_config(CONFIG_PATH, DATA_DIR, db_name=DB_NAME, http_port=HTTP_PORT,
+                          without_demo='False', log_level='info',
+                          logfile=os.path.join(DEMO_DIR, 'odoo.log'))
+    if not odoo_env.database_exists(DB_NAME):
+        say('creating the demo database %s (about a minute, once)' % DB_NAME)
+        odoo_env.install_database(CONFIG_PATH, DB_NAME, modules=('crm', odoo_env.ADDON), demo=True,
+                                  log_path=os.path.join(DEMO_DIR, 'install.log'))
+    folders = connect_demo_mailbox(dovecot)
+    say('demo mailbox %s connected, %d folders (%.0fs)' % (MAIL_ADDRESS, folders, time.monotonic() - started))
+
+
+if __name__ == '__main__':
+    prepare()
