@@ -70,3 +70,11 @@ def odoo_server(odoo_config, clone_db):
 @pytest.fixture(scope='session')
 def admin_rpc(odoo_server):
     return OdooRpc(odoo_server.url, odoo_server.db_name, 'admin', 'admin')
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Expose each phase's report on the test item (browser tests screenshot failures)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, 'rep_' + report.when, report)

@@ -11,6 +11,7 @@ at import time, without editing Odoo's installed files:
 * ``safe_eval``   -- teaches the sandbox the 3.11 counterparts of opcodes it
                      already allowed (see the module for the details).
 * ``qweb``        -- makes the QWeb AST valid for the 3.11 compiler.
+* ``web_controllers`` -- ``getchildren()`` for the web client's template bundle.
 * ``server``      -- lets prefork workers set float CPU-time limits.
 * ``yaml_import`` -- gives ``yaml.load`` the Loader PyYAML 6 requires.
 * ``addons_path`` -- lets a curated addons directory replace the one inside
@@ -32,11 +33,12 @@ def install():
     if _installed:
         return
     _installed = True
-    from . import stdlib, hook, safe_eval, qweb, addons_path, yaml_import, server
+    from . import stdlib, hook, safe_eval, qweb, addons_path, yaml_import, server, web_controllers
     stdlib.patch()
     hook.register('odoo.tools.safe_eval', safe_eval.patch)
     hook.register('odoo.addons.base.ir.ir_qweb.qweb', qweb.patch)
     hook.register('odoo.modules.module', addons_path.patch)
     hook.register('odoo.tools.yaml_import', yaml_import.patch)
     hook.register('odoo.service.server', server.patch)
+    hook.register('odoo.addons.web.controllers.main', web_controllers.patch)
     hook.install()
