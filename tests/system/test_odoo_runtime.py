@@ -55,6 +55,9 @@ def check_web_client(server):
         assert status == 200 and len(body) > 1000, bundle
         # A LESS or QWeb compile failure is served as a small error stylesheet/script.
         assert b'Could not execute command' not in body and b'lessc' not in body[:2000], bundle
+    # The client-side templates, concatenated by the server (ElementTree).
+    status, templates = fetch(opener, server.url + '/web/webclient/qweb?mods=web,mail,email_crm_sync')
+    assert status == 200 and templates.startswith(b'<templates') and b't-name="FormView' in templates
     return backend
 
 
