@@ -70,7 +70,15 @@ def connect_demo_mailbox(dovecot):
         cr.commit()
         if mailbox.state != 'ok':
             raise SystemExit('the demo mailbox does not connect: %s' % mailbox.last_error)
-        return mailbox.folder_count
+        # The first import, now, so the demo opens with mail in it; the
+        # scheduler keeps it in sync from then on.
+        for _attempt in range(10):
+            finished = mailbox._sync_in_new_cursor(120)
+            cr.commit()  # a fresh snapshot: see what the sync committed
+            mailbox.invalidate_cache()
+            if finished is not False or mailbox.state != 'ok':
+                break
+        return mailbox.folder_count, mailbox.email_count
 
 
 def prepare():
@@ -90,8 +98,9 @@ def prepare():
         say('creating the demo database %s (about a minute, once)' % DB_NAME)
         odoo_env.install_database(CONFIG_PATH, DB_NAME, modules=('crm', odoo_env.ADDON), demo=True,
                                   log_path=os.path.join(DEMO_DIR, 'install.log'))
-    folders = connect_demo_mailbox(dovecot)
-    say('demo mailbox %s connected, %d folders (%.0fs)' % (MAIL_ADDRESS, folders, time.monotonic() - started))
+    folders, messages = connect_demo_mailbox(dovecot)
+    say('demo mailbox %s connected: %d folders, %d emails synced (%.0fs)'
+        % (MAIL_ADDRESS, folders, messages, time.monotonic() - started))
 
 
 if __name__ == '__main__':

@@ -1,3 +1,6 @@
 from . import email_sync_provider
 from . import email_sync_mailbox
 from . import email_sync_folder
+from . import email_sync_message
+from . import email_sync_message_folder
+from . import email_sync_log

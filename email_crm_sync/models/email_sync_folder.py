@@ -25,6 +25,21 @@ class EmailSyncFolder(models.Model):
         'Sync', default=True,
         help='Mail in this folder is brought into the CRM. Junk, Trash and Drafts never are.')
 
+    # Sync state. UIDs, UIDVALIDITY and MODSEQ are unsigned 32/63-bit numbers:
+    # stored as numeric(20, 0) since Odoo 11 integers are 32-bit signed.
+    uidvalidity = fields.Float('UIDVALIDITY', digits=(20, 0), readonly=True, copy=False)
+    last_uid = fields.Float('Last UID', digits=(20, 0), readonly=True, copy=False)
+    highest_modseq = fields.Float('HIGHESTMODSEQ', digits=(20, 0), readonly=True, copy=False)
+    server_count = fields.Integer('Messages on the server', readonly=True, copy=False)
+    import_complete = fields.Boolean(readonly=True, copy=False)
+    import_total = fields.Integer(readonly=True, copy=False)
+    import_done = fields.Integer(readonly=True, copy=False)
+    import_progress = fields.Float(compute='_compute_import_progress')
+    last_sync_date = fields.Datetime(readonly=True, copy=False)
+    last_audit_date = fields.Datetime(readonly=True, copy=False)
+    audit_missing = fields.Integer(readonly=True, copy=False)
+    stored_count = fields.Integer('Messages in the CRM', compute='_compute_stored_count')
+
     _sql_constraints = [
         ('mailbox_name_unique', 'unique(mailbox_id, name)', 'A folder is listed once per mailbox.'),
     ]
@@ -34,6 +49,81 @@ class EmailSyncFolder(models.Model):
         order = [code for code, _label in special_use.LABELS]
         for folder in self:
             folder.special_use_order = order.index(folder.special_use or 'none')
+
+    @api.depends('import_total', 'import_done', 'import_complete')
+    def _compute_import_progress(self):
+        for folder in self:
+            if folder.import_complete or not folder.import_total:
+                folder.import_progress = 100.0 if folder.import_complete else 0.0
+            else:
+                folder.import_progress = 100.0 * folder.import_done / folder.import_total
+
+    def _compute_stored_count(self):
+        counts = {}
+        if self.ids:
+            self.env.cr.execute('SELECT folder_id, count(*) FROM email_sync_message_folder '
+                                'WHERE folder_id IN %s GROUP BY folder_id', (tuple(self.ids),))
+            counts = dict(self.env.cr.fetchall())
+        for folder in self:
+            folder.stored_count = counts.get(folder.id, 0)
+
+    # --- what the sync engine reads and writes (SQL: hot paths) ----------
+    def _stored_state(self):
+        from ..lib.sync_plan import StoredFolder
+        self.ensure_one()
+        self.env.cr.execute('SELECT count(*) FROM email_sync_message_folder WHERE folder_id = %s',
+                            (self.id,))
+        stored_count = self.env.cr.fetchone()[0]
+        return StoredFolder(uidvalidity=int(self.uidvalidity), last_uid=int(self.last_uid),
+                            highest_modseq=int(self.highest_modseq), stored_count=stored_count,
+                            import_complete=self.import_complete)
+
+    def _stored_uids(self, among=None):
+        """UIDs stored for this folder (optionally only those in ``among``)."""
+        self.ensure_one()
+        if among is None:
+            self.env.cr.execute('SELECT uid FROM email_sync_message_folder WHERE folder_id = %s',
+                                (self.id,))
+        else:
+            if not among:
+                return set()
+            self.env.cr.execute('SELECT uid FROM email_sync_message_folder '
+                                'WHERE folder_id = %s AND uid IN %s', (self.id, tuple(among)))
+        return {int(row[0]) for row in self.env.cr.fetchall()}
+
+    def _add_link(self, message, uid, flags):
+        self.env.cr.execute("""
+            INSERT INTO email_sync_message_folder
+                (message_id, folder_id, user_id, uid, flags, create_uid, write_uid, create_date, write_date)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
+            ON CONFLICT (folder_id, uid) DO NOTHING""",
+            (message.id, self.id, self.mailbox_id.user_id.id, uid, ' '.join(flags),
+             self.env.uid, self.env.uid))
+
+    def _set_flags(self, flags_by_uid):
+        for uid, flags in flags_by_uid.items():
+            self.env.cr.execute('UPDATE email_sync_message_folder SET flags = %s '
+                                'WHERE folder_id = %s AND uid = %s', (' '.join(flags), self.id, uid))
+
+    def _unlink_links(self, uids=None, archive_orphans=True):
+        """Forget where messages were (all, or the given UIDs). A message left
+        in no folder at all is archived: gone from the mailbox, gone from view."""
+        self.ensure_one()
+        if uids is None:
+            self.env.cr.execute('DELETE FROM email_sync_message_folder WHERE folder_id = %s '
+                                'RETURNING message_id', (self.id,))
+        else:
+            self.env.cr.execute('DELETE FROM email_sync_message_folder WHERE folder_id = %s '
+                                'AND uid IN %s RETURNING message_id', (self.id, tuple(uids)))
+        touched = tuple({row[0] for row in self.env.cr.fetchall()})
+        if touched and archive_orphans:
+            self.env.cr.execute("""
+                UPDATE email_sync_message SET active = false
+                WHERE id IN %s AND NOT EXISTS (
+                    SELECT 1 FROM email_sync_message_folder l WHERE l.message_id = email_sync_message.id)""",
+                (touched,))
+            self.env['email.sync.message'].invalidate_cache(['active'], list(touched))
+        return len(touched)
 
     @api.constrains('sync_enabled', 'special_use')
     def _check_never_synced(self):

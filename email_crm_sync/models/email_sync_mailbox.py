@@ -1,11 +1,17 @@
 import logging
 import os
+import time
+from datetime import timedelta
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 
-from ..lib import connection_errors, imap_session, secret_box
+from ..lib import connection_errors, imap_session, secret_box, sync_plan
 from .email_sync_provider import SECURITY
+
+# Namespace of the PostgreSQL advisory locks that let one worker at a time
+# sync a mailbox, across threads, processes and servers.
+SYNC_LOCK_NAMESPACE = 740215
 
 _logger = logging.getLogger(__name__)
 
@@ -38,6 +44,7 @@ class EmailSyncMailbox(models.Model):
     """
     _name = 'email.sync.mailbox'
     _description = 'Synced mailbox'
+    _inherit = ['mail.thread', 'mail.activity.mixin']
     _order = 'user_id, name'
 
     name = fields.Char(required=True, help='A name for this mailbox, e.g. "Work".')
@@ -81,10 +88,48 @@ class EmailSyncMailbox(models.Model):
     folder_ids = fields.One2many('email.sync.folder', 'mailbox_id', 'Folders', readonly=True)
     folder_count = fields.Integer(compute='_compute_folder_count')
 
+    lookback = fields.Selection(
+        sync_plan.LOOKBACK_CHOICES, 'First import', default='90', required=True,
+        help='How far back the first import goes. Mail arriving later is always synced.')
+    import_since_date = fields.Date(
+        readonly=True, copy=False, help='Set when the first import starts, from the choice above.')
+    next_sync_date = fields.Datetime(readonly=True, copy=False)
+    last_sync_date = fields.Datetime('Last synced', readonly=True, copy=False)
+    failure_count = fields.Integer(readonly=True, copy=False)
+    email_ids = fields.One2many('email.sync.message', 'mailbox_id', 'Emails', readonly=True)
+    email_count = fields.Integer('Emails', compute='_compute_email_count')
+    sync_progress = fields.Char('Progress', compute='_compute_sync_progress')
+    audit_summary = fields.Char('Self-audit', readonly=True, copy=False)
+    log_ids = fields.One2many('email.sync.log', 'mailbox_id', 'Sync log', readonly=True)
+
     _sql_constraints = [
         ('email_user_unique', 'unique(user_id, email)',
          'You have connected this email address already.'),
     ]
+
+    def _compute_email_count(self):
+        counts = {}
+        if self.ids:
+            self.env.cr.execute('SELECT mailbox_id, count(*) FROM email_sync_message '
+                                'WHERE mailbox_id IN %s AND active GROUP BY mailbox_id',
+                                (tuple(self.ids),))
+            counts = dict(self.env.cr.fetchall())
+        for mailbox in self:
+            mailbox.email_count = counts.get(mailbox.id, 0)
+
+    def _compute_sync_progress(self):
+        for mailbox in self:
+            folders = mailbox._folders_to_sync()
+            if not folders or not any(f.import_total or f.import_complete for f in folders):
+                mailbox.sync_progress = False
+                continue
+            total = sum(folders.mapped('import_total'))
+            done = sum(min(f.import_done, f.import_total) for f in folders)
+            if all(folders.mapped('import_complete')):
+                mailbox.sync_progress = 'First import done: %d messages' % done
+            else:
+                percent = 100 * done // total if total else 0
+                mailbox.sync_progress = 'Importing: %d of %d messages (%d %%)' % (done, total, percent)
 
     @api.model_cr
     def init(self):
@@ -211,7 +256,9 @@ class EmailSyncMailbox(models.Model):
                 mailbox._record_problem(problem)
                 continue
             mailbox.folder_ids._merge_listing(mailbox, folders)
+            mailbox._reconnect_activities().unlink()
             mailbox.write({
+                'failure_count': 0, 'next_sync_date': False,
                 'state': 'ok', 'last_error': False, 'last_error_date': False,
                 'tls_offered_fingerprint': False,
                 'last_connection_date': fields.Datetime.now(),
@@ -235,6 +282,187 @@ class EmailSyncMailbox(models.Model):
             mailbox.write({'tls_trusted_fingerprint': mailbox.tls_offered_fingerprint,
                            'tls_offered_fingerprint': False})
         return self.action_test_connection()
+
+    # --- syncing --------------------------------------------------------
+    def _folders_to_sync(self):
+        self.ensure_one()
+        return self.folder_ids.filtered(lambda f: f.active and f.sync_enabled and f.selectable)
+
+    def _own_addresses(self):
+        self.ensure_one()
+        own = {(self.email or '').strip().lower()}
+        if self.login and '@' in self.login:
+            own.add(self.login.strip().lower())
+        if self.user_id.email:
+            own.add(self.user_id.email.strip().lower())
+        return own
+
+    def _max_attachment_bytes(self):
+        limit_mb = int(self.env['ir.config_parameter'].sudo().get_param(
+            'email_crm_sync.max_attachment_mb', 50))
+        return limit_mb * 1024 * 1024
+
+    def _log(self, level, message):
+        self.env['email.sync.log'].sudo().create({'mailbox_id': self.id, 'level': level,
+                                                  'message': message})
+
+    def _sync_interval(self):
+        return int(self.env['ir.config_parameter'].sudo().get_param(
+            'email_crm_sync.sync_interval_minutes', 10))
+
+    @api.multi
+    def action_sync_now(self):
+        """Sync in this request for a few seconds; the scheduler goes on from there."""
+        budget = float(self.env['ir.config_parameter'].sudo().get_param(
+            'email_crm_sync.sync_now_seconds', 20))
+        for mailbox in self:
+            mailbox.check_access_rule('write')
+            if not mailbox.has_password:
+                raise UserError(_('Enter the password of this mailbox first.'))
+            if mailbox._sync_in_new_cursor(budget) is None:
+                raise UserError(_('This mailbox is being synced right now. '
+                                  'New mail appears as the sync goes on.'))
+        return True
+
+    @api.model
+    def _cron_sync(self, budget_seconds=None):
+        """Scheduled action: sync every mailbox that is due, within a time budget."""
+        get_param = self.env['ir.config_parameter'].sudo().get_param
+        budget = float(budget_seconds or get_param('email_crm_sync.cron_budget_seconds', 90))
+        deadline = time.monotonic() + budget
+        for mailbox in self._due_for_sync():
+            left = deadline - time.monotonic()
+            if left <= 1:
+                break
+            mailbox._sync_in_new_cursor(left)
+        return True
+
+    @api.model
+    def _due_for_sync(self):
+        """Mailboxes to sync now, longest waiting first. Not those never connected
+        (draft) nor those whose login was refused (until the user reconnects)."""
+        due = self.sudo().search([
+            ('state', 'in', ('ok', 'syncing', 'error')),
+            '|', ('next_sync_date', '=', False), ('next_sync_date', '<=', fields.Datetime.now()),
+        ], order='id')
+        # Never synced first (Odoo 11's order cannot say NULLS FIRST).
+        return due.sorted(lambda m: (bool(m.next_sync_date), m.next_sync_date or '', m.id))
+
+    def _sync_in_new_cursor(self, budget):
+        """Run one sync of this mailbox in cursors of its own.
+
+        Returns None when another worker holds the mailbox, else True when
+        the mailbox is in sync, False when work is left for the next run.
+        """
+        self.ensure_one()
+        registry = self.env.registry
+        lock_cr = registry.cursor()
+        try:
+            # Transaction-level advisory lock, held by lock_cr until the end:
+            # released by PostgreSQL even if this process dies mid-sync.
+            lock_cr.execute('SELECT pg_try_advisory_xact_lock(%s, %s)', (SYNC_LOCK_NAMESPACE, self.id))
+            if not lock_cr.fetchone()[0]:
+                return None
+            with api.Environment.manage(), registry.cursor() as work_cr:
+                env = api.Environment(work_cr, self.env.uid, self.env.context)
+                mailbox = env[self._name].sudo().browse(self.id)
+                return mailbox._sync_locked(budget)
+        finally:
+            lock_cr.rollback()
+            lock_cr.close()
+
+    def _sync_locked(self, budget):
+        from ..sync.mailbox_sync import MailboxSync
+        started = time.monotonic()
+        if not self.import_since_date and self.lookback != 'all':
+            self.import_since_date = fields.Date.to_string(sync_plan.import_since(self.lookback))
+        audit_due = not self.last_sync_date or (
+            fields.Datetime.from_string(self.last_sync_date).date() < fields.Date.from_string(fields.Date.today())) \
+            or any(f.import_complete and not f.last_audit_date for f in self._folders_to_sync())
+        self.write({'state': 'syncing'})
+        self.env.cr.commit()
+        engine = MailboxSync(self, started + budget)
+        try:
+            finished = engine.run(audit=audit_due)
+        except connection_errors.ConnectionProblem as problem:
+            self.env.cr.rollback()
+            self._sync_failed(problem)
+            self.env.cr.commit()
+            return False
+        except secret_box.SecretError as error:
+            self.env.cr.rollback()
+            self._sync_failed(connection_errors.ConnectionProblem(connection_errors.AUTH_FAILED, str(error)))
+            self.env.cr.commit()
+            return False
+        now = fields.Datetime.from_string(fields.Datetime.now())
+        values = {'state': 'ok', 'last_error': False, 'last_error_date': False, 'failure_count': 0,
+                  'last_sync_date': fields.Datetime.to_string(now), 'last_connection_date': fields.Datetime.to_string(now),
+                  'next_sync_date': fields.Datetime.to_string(
+                      now + timedelta(minutes=self._sync_interval() if finished else 0))}
+        if finished:
+            values['audit_summary'] = self._audit_summary()
+        self.write(values)
+        if engine.fetched:
+            _logger.info('Mailbox %s: %d new folder entries in %.1fs', self.id, engine.fetched,
+                         time.monotonic() - started)
+        self.env.cr.commit()
+        return finished
+
+    def _audit_summary(self):
+        folders = self._folders_to_sync()
+        held = sum(folders.mapped('stored_count'))
+        on_server = sum(folders.mapped('server_count'))
+        if held == on_server:
+            return 'In sync: %d of %d messages' % (held, on_server)
+        return 'Not in sync: %d of %d messages held (older mail outside the first-import ' \
+               'period is not synced)' % (held, on_server)
+
+    def _sync_failed(self, problem):
+        """Record a failed run. A refused login stops retries until the user
+        reconnects, and tells them once; network trouble is retried with backoff."""
+        _logger.info('Mailbox %s: sync failed (%s)', self.id, problem.code)
+        failures = self.failure_count + 1
+        now = fields.Datetime.from_string(fields.Datetime.now())
+        self.write({
+            'state': 'auth_failed' if problem.is_auth_failure else 'error',
+            'last_error': problem.message, 'last_error_date': fields.Datetime.to_string(now),
+            'failure_count': failures,
+            'tls_offered_fingerprint': problem.fingerprint or False,
+            'next_sync_date': fields.Datetime.to_string(
+                now + timedelta(minutes=sync_plan.retry_delay_minutes(failures))),
+        })
+        self._log('error', problem.message)
+        if problem.is_auth_failure:
+            self._tell_owner_to_reconnect()
+
+    def _reconnect_activities(self):
+        return self.env['mail.activity'].sudo().search([
+            ('res_model', '=', self._name), ('res_id', '=', self.id),
+            ('summary', '=like', 'Reconnect your mailbox%')])
+
+    def _tell_owner_to_reconnect(self):
+        """One to-do in the owner's activities, not one per failed run."""
+        if self._reconnect_activities():
+            return
+        todo = self.env.ref('mail.mail_activity_data_todo', raise_if_not_found=False)
+        self.env['mail.activity'].sudo().create({
+            'res_model_id': self.env['ir.model']._get(self._name).id,
+            'res_id': self.id,
+            'activity_type_id': todo.id if todo else False,
+            'summary': 'Reconnect your mailbox %s' % self.name,
+            'note': _('<p>The mail server refused the login, so syncing has stopped. Enter the '
+                      'password again (or an app password) and press Test connection.</p>'),
+            'user_id': self.user_id.id,
+            'date_deadline': fields.Date.today(),
+        })
+
+    @api.multi
+    def action_view_messages(self):
+        self.ensure_one()
+        action = self.env.ref('email_crm_sync.email_sync_message_action').read()[0]
+        action['domain'] = [('mailbox_id', '=', self.id)]
+        action['context'] = {}
+        return action
 
     @api.multi
     def action_forget_certificate(self):

@@ -101,3 +101,24 @@ class TestMailboxState(EmailSyncCase):
         mailbox = self.mailbox_of(self.alice, password=False)
         with self.assertRaisesRegex(Exception, 'Enter the password'):
             mailbox.sudo(self.alice).action_test_connection()
+
+
+class TestSyncScheduling(EmailSyncCase):
+
+    def test_scheduler_skips_refused_logins_and_unconnected_mailboxes(self):
+        ok = self.mailbox_of(self.alice, email='ok@example.com')
+        refused = self.mailbox_of(self.alice, email='refused@example.com')
+        draft = self.mailbox_of(self.bob)
+        later = self.mailbox_of(self.bob, email='later@example.com')
+        failing = self.mailbox_of(self.bob, email='failing@example.com')
+        ok.write({'state': 'ok'})
+        refused.write({'state': 'auth_failed'})
+        later.write({'state': 'ok', 'next_sync_date': '2999-01-01 00:00:00'})
+        failing.write({'state': 'error', 'next_sync_date': '2000-01-01 00:00:00'})
+        due = self.env['email.sync.mailbox']._due_for_sync()
+        self.assertEqual(due & (ok | refused | draft | later | failing), failing | ok)
+        self.assertEqual(due.ids[:2], [ok.id, failing.id],
+                         'never synced first, then the longest waiting')
+
+    def test_lookback_is_chosen_per_mailbox_default_90_days(self):
+        self.assertEqual(self.mailbox_of(self.alice).lookback, '90')

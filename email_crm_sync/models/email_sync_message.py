@@ -1,0 +1,130 @@
+import base64
+import re
+
+from odoo import api, fields, models
+
+DIRECTIONS = [('in', 'Incoming'), ('out', 'Outgoing')]
+
+_CID_SRC = re.compile(r'''(src\s*=\s*["'])cid:([^"']+)(["'])''', re.IGNORECASE)
+
+
+def _addresses_text(addresses):
+    return ', '.join('%s <%s>' % (a.name, a.email) if a.name else a.email for a in addresses)
+
+
+class EmailSyncMessage(models.Model):
+    """One email of one mailbox, as synced. The same email in several folders
+    is one record with several folder memberships (Message-ID + mailbox)."""
+    _name = 'email.sync.message'
+    _description = 'Synced email'
+    _order = 'date desc, id desc'
+    _rec_name = 'subject'
+
+    mailbox_id = fields.Many2one('email.sync.mailbox', required=True, index=True,
+                                 ondelete='cascade', readonly=True)
+    user_id = fields.Many2one('res.users', 'Owner', required=True, index=True, readonly=True)
+    active = fields.Boolean(default=True, readonly=True,
+                            help='Unticked when the email is no longer in any synced folder.')
+    message_id = fields.Char('Message-ID', required=True, readonly=True)
+    has_message_id = fields.Boolean(default=True, readonly=True)
+    in_reply_to = fields.Char(readonly=True)
+    references = fields.Text(readonly=True)
+    content_hash = fields.Char(readonly=True, index=True)
+    subject = fields.Char(readonly=True)
+    email_from = fields.Char('From', readonly=True)
+    from_address = fields.Char(readonly=True, index=True)
+    email_to = fields.Text('To', readonly=True)
+    email_cc = fields.Text('Cc', readonly=True)
+    email_bcc = fields.Text('Bcc', readonly=True)
+    participants = fields.Text(readonly=True,
+                               help='Every address of the email, lower-case, one per line: for search.')
+    date = fields.Datetime(readonly=True, index=True)
+    direction = fields.Selection(DIRECTIONS, readonly=True, required=True, default='in')
+    body_html = fields.Html('Body', readonly=True)
+    body_text = fields.Text('Plain text', readonly=True)
+    size = fields.Integer(readonly=True)
+    is_auto_generated = fields.Boolean('Automated (newsletters, notifications)', readonly=True)
+    parse_error = fields.Text(readonly=True)
+    headers = fields.Text(readonly=True)
+    attachment_ids = fields.One2many('ir.attachment', 'res_id', 'Attachments', readonly=True,
+                                     domain=[('res_model', '=', 'email.sync.message')])
+    skipped_attachments = fields.Text(
+        readonly=True, help='Attachments larger than the size limit: name and size, not stored.')
+    has_attachments = fields.Boolean(readonly=True, index=True)
+    folder_link_ids = fields.One2many('email.sync.message.folder', 'message_id', 'Folders',
+                                      readonly=True)
+    folder_names = fields.Char('Folders', compute='_compute_folder_names')
+
+    _sql_constraints = [
+        ('mailbox_message_id_unique', 'unique(mailbox_id, message_id)',
+         'An email is stored once per mailbox.'),
+    ]
+
+    @api.depends('folder_link_ids')
+    def _compute_folder_names(self):
+        for message in self:
+            message.folder_names = ', '.join(message.folder_link_ids.mapped('folder_id.name'))
+
+    @api.model
+    def _values_from_parsed(self, mailbox, parsed, folder):
+        """Field values for a new message from a ``mime_parser.ParsedMessage``."""
+        everyone = parsed.from_ + parsed.to + parsed.cc + parsed.bcc
+        own = mailbox._own_addresses()
+        outgoing = folder.special_use == 'sent' or bool(
+            parsed.sender and parsed.sender.email in own)
+        return {
+            'mailbox_id': mailbox.id,
+            'user_id': mailbox.user_id.id,
+            'message_id': parsed.message_id,
+            'has_message_id': parsed.has_message_id,
+            'in_reply_to': ' '.join(parsed.in_reply_to) or False,
+            'references': ' '.join(parsed.references) or False,
+            'content_hash': parsed.content_hash,
+            'subject': parsed.subject,
+            'email_from': _addresses_text(parsed.from_),
+            'from_address': parsed.sender.email if parsed.sender else False,
+            'email_to': _addresses_text(parsed.to),
+            'email_cc': _addresses_text(parsed.cc),
+            'email_bcc': _addresses_text(parsed.bcc),
+            'participants': '\n'.join(sorted({a.email for a in everyone})),
+            'date': fields.Datetime.to_string(parsed.date) if parsed.date else False,
+            'direction': 'out' if outgoing else 'in',
+            'body_text': parsed.text_body,
+            'size': parsed.size,
+            'is_auto_generated': parsed.is_auto_generated,
+            'parse_error': parsed.parse_error or False,
+            'headers': parsed.headers_text,
+            'has_attachments': any(not a.is_inline for a in parsed.attachments),
+            'skipped_attachments': '\n'.join(
+                '%s (%s bytes)' % (a.filename, a.size)
+                for a in parsed.attachments if a.content is None) or False,
+        }
+
+    @api.model
+    def _create_from_parsed(self, mailbox, parsed, folder, internaldate=None):
+        values = self._values_from_parsed(mailbox, parsed, folder)
+        if not values['date'] and internaldate:
+            values['date'] = fields.Datetime.to_string(internaldate)
+        message = self.create(values)
+        cid_urls = {}
+        Attachment = self.env['ir.attachment']
+        for attachment in parsed.attachments:
+            if attachment.content is None:
+                continue
+            record = Attachment.create({
+                'name': attachment.filename,
+                'datas_fname': attachment.filename,
+                'datas': base64.b64encode(attachment.content),
+                'mimetype': attachment.content_type,
+                'res_model': self._name,
+                'res_id': message.id,
+            })
+            if attachment.content_id:
+                cid_urls[attachment.content_id] = '/web/image/%d' % record.id
+        html = parsed.html_body
+        if html and cid_urls:
+            html = _CID_SRC.sub(
+                lambda m: m.group(1) + cid_urls.get(m.group(2), 'cid:' + m.group(2)) + m.group(3), html)
+        if html:
+            message.body_html = html  # sanitised by the Html field
+        return message

@@ -1,0 +1,1 @@
+# The sync engine: drives lib/ (IMAP, MIME, plans) and stores through the ORM.
