@@ -71,12 +71,12 @@ class SyncedMailbox:
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout.strip().splitlines()[-1])
 
-    def sync_process(self, budget=600):
+    def sync_process(self, budget=600, capture=False):
         command = [paths.VENV_PYTHON, '-m', 'devenv.run_sync', '--config', test_databases.CONFIG_PATH,
                    '--db', self.admin.db, '--mailbox', str(self.mailbox_id), '--budget', str(budget),
                    '--until-done']
-        return subprocess.Popen(command, env=odoo_env.odoo_env(), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        return subprocess.Popen(command, env=odoo_env.odoo_env(), stderr=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE if capture else subprocess.DEVNULL, text=True)
 
     def sql(self, query, *params):
         with psycopg2.connect(host=odoo_env.DB_HOST, port=odoo_env.DB_PORT, user=odoo_env.DB_USER,

@@ -1,6 +1,7 @@
 """The sync engine against a real Dovecot and a real Odoo database: what is
 in the mailbox is in the CRM, once, whatever happens in between."""
 import datetime
+import json
 import random
 import subprocess
 import time
@@ -189,3 +190,17 @@ def test_refused_login_stops_syncing_and_tells_the_owner_once(synced):
     assert box.mailbox()['state'] == 'ok'
     assert box.rpc('mail.activity', 'search_count', [('res_model', '=', 'email.sync.mailbox'),
                                                      ('res_id', '=', box.mailbox_id)]) == 0
+
+
+def test_two_workers_never_sync_the_same_mailbox_at_once(synced):
+    """Several cron workers or servers: each mailbox is synced by one at a time."""
+    box = synced()
+    box.seed(600, seed=12)
+    workers = [box.sync_process(capture=True) for _ in range(2)]
+    outcomes = [json.loads(worker.communicate(timeout=300)[0].splitlines()[-1])['finished']
+                for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0]
+    assert sorted(outcomes, key=str) == [None, True], 'one worker must find the mailbox busy'
+    box.sync()
+    assert box.stored_links() == box.server_links()
+    assert sorted(box.stored_message_ids()) == sorted(box.server_message_ids())
