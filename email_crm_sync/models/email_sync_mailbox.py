@@ -92,7 +92,7 @@ class EmailSyncMailbox(models.Model):
         sync_plan.LOOKBACK_CHOICES, 'First import', default='90', required=True,
         help='How far back the first import goes. Mail arriving later is always synced.')
     import_since_date = fields.Date(
-        readonly=True, copy=False, help='Set when the first import starts, from the choice above.')
+        'Importing mail since', readonly=True, copy=False, help='Set when the first import starts, from the choice above.')
     next_sync_date = fields.Datetime(readonly=True, copy=False)
     last_sync_date = fields.Datetime('Last synced', readonly=True, copy=False)
     failure_count = fields.Integer(readonly=True, copy=False)
@@ -399,8 +399,8 @@ class EmailSyncMailbox(models.Model):
                   'last_sync_date': fields.Datetime.to_string(now), 'last_connection_date': fields.Datetime.to_string(now),
                   'next_sync_date': fields.Datetime.to_string(
                       now + timedelta(minutes=self._sync_interval() if finished else 0))}
-        if finished:
-            values['audit_summary'] = self._audit_summary()
+        if finished and audit_due and engine.audit_counts:
+            values['audit_summary'] = self._audit_summary(engine.audit_counts)
         self.write(values)
         if engine.fetched:
             _logger.info('Mailbox %s: %d new folder entries in %.1fs', self.id, engine.fetched,
@@ -408,14 +408,17 @@ class EmailSyncMailbox(models.Model):
         self.env.cr.commit()
         return finished
 
-    def _audit_summary(self):
-        folders = self._folders_to_sync()
-        held = sum(folders.mapped('stored_count'))
-        on_server = sum(folders.mapped('server_count'))
+    def _audit_summary(self, counts):
+        """What the self-audit found, in the user's words. Mail older than the
+        first-import period is out of scope, so not counted."""
+        held = sum(h for h, _scope in counts)
+        on_server = sum(scope for _h, scope in counts)
+        checked = fields.Datetime.context_timestamp(
+            self, fields.Datetime.from_string(fields.Datetime.now())).strftime('%Y-%m-%d %H:%M')
         if held == on_server:
-            return 'In sync: %d of %d messages' % (held, on_server)
-        return 'Not in sync: %d of %d messages held (older mail outside the first-import ' \
-               'period is not synced)' % (held, on_server)
+            return 'In sync: %d of %d messages (checked %s)' % (held, on_server, checked)
+        return 'Out of sync: %d of %d messages are in the CRM (checked %s); the next sync ' \
+               'fetches the rest' % (held, on_server, checked)
 
     def _sync_failed(self, problem):
         """Record a failed run. A refused login stops retries until the user

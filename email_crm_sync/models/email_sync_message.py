@@ -46,8 +46,8 @@ class EmailSyncMessage(models.Model):
     is_auto_generated = fields.Boolean('Automated (newsletters, notifications)', readonly=True)
     parse_error = fields.Text(readonly=True)
     headers = fields.Text(readonly=True)
-    attachment_ids = fields.One2many('ir.attachment', 'res_id', 'Attachments', readonly=True,
-                                     domain=[('res_model', '=', 'email.sync.message')])
+    attachment_ids = fields.Many2many('ir.attachment', string='Attachments',
+                                      compute='_compute_attachment_ids')
     skipped_attachments = fields.Text(
         readonly=True, help='Attachments larger than the size limit: name and size, not stored.')
     has_attachments = fields.Boolean(readonly=True, index=True)
@@ -59,6 +59,12 @@ class EmailSyncMessage(models.Model):
         ('mailbox_message_id_unique', 'unique(mailbox_id, message_id)',
          'An email is stored once per mailbox.'),
     ]
+
+    def _compute_attachment_ids(self):
+        attachments = self.env['ir.attachment'].search(
+            [('res_model', '=', self._name), ('res_id', 'in', self.ids)], order='id')
+        for message in self:
+            message.attachment_ids = attachments.filtered(lambda a: a.res_id == message.id)
 
     @api.depends('folder_link_ids')
     def _compute_folder_names(self):
@@ -83,9 +89,9 @@ class EmailSyncMessage(models.Model):
             'subject': parsed.subject,
             'email_from': _addresses_text(parsed.from_),
             'from_address': parsed.sender.email if parsed.sender else False,
-            'email_to': _addresses_text(parsed.to),
-            'email_cc': _addresses_text(parsed.cc),
-            'email_bcc': _addresses_text(parsed.bcc),
+            'email_to': _addresses_text(parsed.to) or False,
+            'email_cc': _addresses_text(parsed.cc) or False,
+            'email_bcc': _addresses_text(parsed.bcc) or False,
             'participants': '\n'.join(sorted({a.email for a in everyone})),
             'date': fields.Datetime.to_string(parsed.date) if parsed.date else False,
             'direction': 'out' if outgoing else 'in',

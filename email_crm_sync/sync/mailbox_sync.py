@@ -29,6 +29,7 @@ class MailboxSync:
         self.deadline = deadline
         self.max_attachment = mailbox._max_attachment_bytes()
         self.fetched = 0
+        self.audit_counts = []   # (held, on the server in scope) per audited folder
 
     # --- run ------------------------------------------------------------
     def run(self, audit=False):
@@ -146,7 +147,9 @@ class MailboxSync:
                 self.cr.commit()
             self.mailbox._log('repair', 'Self-audit: %d message(s) of "%s" were missing and have '
                                         'been fetched.' % (len(missing), folder.name))
-        folder.write({'audit_missing': 0, 'last_audit_date': fields.Datetime.now()})
+        held = len(folder._stored_uids() & in_scope)
+        self.audit_counts.append((held, len(in_scope)))
+        folder.write({'audit_missing': len(in_scope) - held, 'last_audit_date': fields.Datetime.now()})
 
     # --- storing --------------------------------------------------------
     def _store_batch(self, folder, batch):
