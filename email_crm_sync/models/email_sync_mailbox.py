@@ -213,7 +213,10 @@ class EmailSyncMailbox(models.Model):
         if vals.get('email'):
             vals.setdefault('login', vals['email'].strip())
             vals.setdefault('name', vals['email'].strip())
-        return super(EmailSyncMailbox, self).create(vals)
+        # The chatter is only there for activities: no "created" note, which
+        # would also need the user to have an email address of their own.
+        quiet = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+        return super(EmailSyncMailbox, quiet).create(vals)
 
     @api.multi
     def write(self, vals):
@@ -448,7 +451,9 @@ class EmailSyncMailbox(models.Model):
         if self._reconnect_activities():
             return
         todo = self.env.ref('mail.mail_activity_data_todo', raise_if_not_found=False)
-        self.env['mail.activity'].sudo().create({
+        # Created as the owner: Odoo then sends no assignment email, which a
+        # user without an email address (or a down SMTP server) would break.
+        self.env['mail.activity'].sudo(self.user_id).create({
             'res_model_id': self.env['ir.model']._get(self._name).id,
             'res_id': self.id,
             'activity_type_id': todo.id if todo else False,

@@ -67,3 +67,6 @@ def dovecot_fingerprint(dovecot):
     from email_crm_sync.lib.imap_session import certificate_fingerprint
     with open(dovecot.cert_path, encoding='ascii') as handle:
         return certificate_fingerprint(ssl.PEM_cert_to_DER_cert(handle.read()))
+
+
+from .browser import browser, page  # noqa: E402,F401  (fixtures for the browser tests)
