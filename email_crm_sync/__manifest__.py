@@ -20,6 +20,7 @@ private unless its owner shares it.
         'views/email_sync_log_views.xml',
         'views/email_sync_message_views.xml',
         'views/email_sync_mailbox_views.xml',
+        'views/res_config_settings_views.xml',
         'views/email_sync_menus.xml',
     ],
     'application': True,

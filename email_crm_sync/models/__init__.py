@@ -4,3 +4,4 @@ from . import email_sync_folder
 from . import email_sync_message
 from . import email_sync_message_folder
 from . import email_sync_log
+from . import res_config_settings

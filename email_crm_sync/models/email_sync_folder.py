@@ -116,6 +116,14 @@ class EmailSyncFolder(models.Model):
             self.env.cr.execute('DELETE FROM email_sync_message_folder WHERE folder_id = %s '
                                 'AND uid IN %s RETURNING message_id', (self.id, tuple(uids)))
         touched = tuple({row[0] for row in self.env.cr.fetchall()})
+        if touched:
+            # Emails still elsewhere are now grouped under one of their other folders.
+            self.env.cr.execute("""
+                UPDATE email_sync_message m SET folder_id = (
+                    SELECT l.folder_id FROM email_sync_message_folder l
+                    WHERE l.message_id = m.id ORDER BY l.id LIMIT 1)
+                WHERE m.id IN %s AND m.folder_id = %s""", (touched, self.id))
+            self.env['email.sync.message'].invalidate_cache(['folder_id'], list(touched))
         if touched and archive_orphans:
             self.env.cr.execute("""
                 UPDATE email_sync_message SET active = false

@@ -1,7 +1,8 @@
 import base64
 import re
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 DIRECTIONS = [('in', 'Incoming'), ('out', 'Outgoing')]
 
@@ -24,7 +25,13 @@ class EmailSyncMessage(models.Model):
                                  ondelete='cascade', readonly=True)
     user_id = fields.Many2one('res.users', 'Owner', required=True, index=True, readonly=True)
     active = fields.Boolean(default=True, readonly=True,
-                            help='Unticked when the email is no longer in any synced folder.')
+                            help='Unticked when the email is no longer in any synced folder, '
+                                 'or when its owner archived or deleted it in the CRM.')
+    archived_by_user = fields.Boolean(readonly=True, copy=False,
+                                      help='Archived in the CRM: syncing does not bring it back.')
+    deleted_by_user = fields.Boolean(readonly=True, copy=False,
+                                     help='Deleted in the CRM: kept only so that syncing does not '
+                                          'import it again; its content is removed.')
     message_id = fields.Char('Message-ID', required=True, readonly=True)
     has_message_id = fields.Boolean(default=True, readonly=True)
     in_reply_to = fields.Char(readonly=True)
@@ -51,6 +58,8 @@ class EmailSyncMessage(models.Model):
     skipped_attachments = fields.Text(
         readonly=True, help='Attachments larger than the size limit: name and size, not stored.')
     has_attachments = fields.Boolean(readonly=True, index=True)
+    folder_id = fields.Many2one('email.sync.folder', 'Folder', readonly=True, index=True,
+                                help='A folder the email is in (for grouping); see Folders for all.')
     folder_link_ids = fields.One2many('email.sync.message.folder', 'message_id', 'Folders',
                                       readonly=True)
     folder_names = fields.Char('Folders', compute='_compute_folder_names')
@@ -71,6 +80,61 @@ class EmailSyncMessage(models.Model):
         for message in self:
             message.folder_names = ', '.join(message.folder_link_ids.mapped('folder_id.name'))
 
+    # --- archive and delete, in the CRM and (setting) in the mailbox -------
+    def _propagation_enabled(self):
+        return self.env['ir.config_parameter'].sudo().get_param(
+            'email_crm_sync.propagate_archive') in ('True', 'true', '1')
+
+    @api.multi
+    def action_archive_email(self):
+        self.check_access_rule('write')
+        if self._propagation_enabled():
+            self._move_in_mailbox(('inbox',), ('archive', 'all'), _('an Archive folder'))
+        self.sudo().write({'active': False, 'archived_by_user': True})
+        return True
+
+    @api.multi
+    def action_restore_email(self):
+        self.check_access_rule('write')
+        self.sudo().write({'active': True, 'archived_by_user': False})
+        return True
+
+    @api.multi
+    def action_delete_email(self):
+        self.check_access_rule('write')
+        if self._propagation_enabled():
+            roles = ('inbox', 'sent', 'archive', 'all', 'flagged', 'important', 'none')
+            self._move_in_mailbox(roles, ('trash',), _('a Trash folder'))
+        self.env['ir.attachment'].sudo().search(
+            [('res_model', '=', self._name), ('res_id', 'in', self.ids)]).unlink()
+        self.sudo().write({'active': False, 'deleted_by_user': True, 'body_html': False,
+                           'body_text': False, 'headers': False})
+        return True
+
+    def _move_in_mailbox(self, from_roles, to_roles, what):
+        """Move these emails, where they sit in folders of ``from_roles``, to the
+        mailbox's first folder of ``to_roles``. Stops with a plain-words error."""
+        from ..lib import connection_errors, imap_mover, imap_session
+        for mailbox in self.mapped('mailbox_id'):
+            mailbox = mailbox.sudo()
+            folders = mailbox.folder_ids
+            target = next((f for role in to_roles for f in folders if f.special_use == role), None)
+            if not target:
+                raise UserError(_('The mailbox %s has no %s to move the email to.') % (mailbox.name, what))
+            links = self.filtered(lambda m: m.mailbox_id == mailbox).sudo().mapped('folder_link_ids')
+            by_folder = {}
+            for link in links.filtered(lambda l: l.folder_id.special_use in from_roles and l.folder_id != target):
+                by_folder.setdefault(link.folder_id, []).append(int(link.uid))
+            if not by_folder:
+                continue
+            try:
+                with imap_session.open_session(mailbox._server_settings()) as session:
+                    for folder, uids in by_folder.items():
+                        imap_mover.move_messages(session, folder.name, uids, target.name)
+                        folder._unlink_links(uids, archive_orphans=False)
+            except connection_errors.ConnectionProblem as problem:
+                raise UserError(_('The email could not be moved in your mailbox: %s') % problem.message)
+
     @api.model
     def _values_from_parsed(self, mailbox, parsed, folder):
         """Field values for a new message from a ``mime_parser.ParsedMessage``."""
@@ -81,6 +145,7 @@ class EmailSyncMessage(models.Model):
         return {
             'mailbox_id': mailbox.id,
             'user_id': mailbox.user_id.id,
+            'folder_id': folder.id,
             'message_id': parsed.message_id,
             'has_message_id': parsed.has_message_id,
             'in_reply_to': ' '.join(parsed.in_reply_to) or False,

@@ -166,8 +166,8 @@ class MailboxSync:
             if not message:
                 message = Message._create_from_parsed(self.mailbox, parsed, folder,
                                                       fetched.internaldate)
-            elif not message.active:
-                message.active = True
+            elif not message.active and not (message.archived_by_user or message.deleted_by_user):
+                message.active = True  # back in a synced folder
             folder._add_link(message, fetched.uid, fetched.flags)
             added += 1
         self.fetched += added

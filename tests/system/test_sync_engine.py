@@ -204,3 +204,53 @@ def test_two_workers_never_sync_the_same_mailbox_at_once(synced):
     box.sync()
     assert box.stored_links() == box.server_links()
     assert sorted(box.stored_message_ids()) == sorted(box.server_message_ids())
+
+
+def _inbox_message(box, index=0):
+    ids = box.rpc('email.sync.message', 'search', [('folder_id.name', '=', 'INBOX')], order='id')
+    return ids[index]
+
+
+def _server_count(box, folder):
+    with box.imap() as client:
+        return client.folder_status(folder, [b'MESSAGES'])[b'MESSAGES']
+
+
+def test_archive_and_delete_in_the_crm_move_mail_when_the_setting_is_on(synced):
+    box = synced()
+    box.seed(6, seed=13)
+    box.sync()
+    box.admin('ir.config_parameter', 'set_param', 'email_crm_sync.propagate_archive', 'True')
+    try:
+        inbox_before = _server_count(box, 'INBOX')
+        archived = _inbox_message(box, 0)
+        box.rpc('email.sync.message', 'action_archive_email', [archived])
+        assert _server_count(box, 'INBOX') == inbox_before - 1
+        assert _server_count(box, 'Archive') == 1
+        deleted = _inbox_message(box, 0)
+        box.rpc('email.sync.message', 'action_delete_email', [deleted])
+        assert _server_count(box, 'Trash') == 1
+        box.sync()
+        # Syncing finds the archived email in Archive but leaves it archived in the CRM.
+        states = box.sql('SELECT id, active, archived_by_user, deleted_by_user, body_text '
+                         'FROM email_sync_message WHERE id IN %s ORDER BY id', (archived, deleted))
+        assert [row[1:4] for row in states] == [(False, True, False), (False, False, True)]
+        assert states[1][4] is None, 'a deleted email keeps no content'
+        assert box.stored_links()['Archive'] == box.server_links(('Archive',))['Archive']
+    finally:
+        box.admin('ir.config_parameter', 'set_param', 'email_crm_sync.propagate_archive', 'False')
+
+
+def test_archive_in_the_crm_leaves_the_mailbox_alone_by_default(synced):
+    box = synced()
+    box.seed(4, seed=14)
+    box.sync()
+    inbox_before = _server_count(box, 'INBOX')
+    message = _inbox_message(box, 0)
+    box.rpc('email.sync.message', 'action_archive_email', [message])
+    box.sql('UPDATE email_sync_folder SET last_audit_date = NULL WHERE mailbox_id = %s', box.mailbox_id)
+    box.sync()  # with a self-audit
+    assert _server_count(box, 'INBOX') == inbox_before
+    assert box.sql('SELECT active FROM email_sync_message WHERE id = %s', message) == [(False,)]
+    box.rpc('email.sync.message', 'action_restore_email', [message])
+    assert box.sql('SELECT active FROM email_sync_message WHERE id = %s', message) == [(True,)]

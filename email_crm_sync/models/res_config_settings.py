@@ -1,0 +1,48 @@
+from odoo import api, fields, models
+
+# Settings field -> (system parameter, default). Odoo 11's settings know no
+# `config_parameter=` attribute yet, hence get_values/set_values below.
+PARAMETERS = {
+    'email_sync_interval_minutes': ('email_crm_sync.sync_interval_minutes', 10),
+    'email_sync_max_attachment_mb': ('email_crm_sync.max_attachment_mb', 50),
+    'email_sync_propagate_archive': ('email_crm_sync.propagate_archive', False),
+}
+
+
+class ResConfigSettings(models.TransientModel):
+    """Email sync settings of the company (Settings > Email sync)."""
+    _inherit = 'res.config.settings'
+
+    email_sync_interval_minutes = fields.Integer(
+        'Sync every (minutes)',
+        help='How often each mailbox is checked for new mail. A check where nothing changed '
+             'costs one round trip per folder.')
+    email_sync_max_attachment_mb = fields.Integer(
+        'Largest attachment stored (MB)',
+        help='Larger attachments are listed on the email by name and size, not stored.')
+    email_sync_propagate_archive = fields.Boolean(
+        'Archive and delete in the mailbox too',
+        help='Archiving an email in the CRM moves it to the Archive folder of the mailbox (on '
+             'Gmail: removes it from the Inbox); deleting it moves it to the Trash.')
+
+    @api.model
+    def get_values(self):
+        values = super(ResConfigSettings, self).get_values()
+        get_param = self.env['ir.config_parameter'].sudo().get_param
+        for name, (key, default) in PARAMETERS.items():
+            raw = get_param(key, default)
+            if isinstance(default, bool):
+                values[name] = raw in (True, 'True', 'true', '1')
+            else:
+                values[name] = int(raw or default)
+        return values
+
+    @api.multi
+    def set_values(self):
+        super(ResConfigSettings, self).set_values()
+        set_param = self.env['ir.config_parameter'].sudo().set_param
+        for name, (key, default) in PARAMETERS.items():
+            value = self[name]
+            if not isinstance(default, bool) and value <= 0:
+                value = default  # zero or negative would mean "never" or "nothing"
+            set_param(key, str(value))
