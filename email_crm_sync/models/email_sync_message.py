@@ -176,6 +176,9 @@ class EmailSyncMessage(models.Model):
         values = self._values_from_parsed(mailbox, parsed, folder)
         if not values['date'] and internaldate:
             values['date'] = fields.Datetime.to_string(internaldate)
+        inline = {a.content_id for a in parsed.attachments if a.content_id and a.content is not None}
+        if parsed.html_body and not inline:
+            values['body_html'] = parsed.html_body  # sanitised once, by the Html field
         message = self.create(values)
         cid_urls = {}
         Attachment = self.env['ir.attachment']
@@ -192,10 +195,9 @@ class EmailSyncMessage(models.Model):
             })
             if attachment.content_id:
                 cid_urls[attachment.content_id] = '/web/image/%d' % record.id
-        html = parsed.html_body
-        if html and cid_urls:
-            html = _CID_SRC.sub(
-                lambda m: m.group(1) + cid_urls.get(m.group(2), 'cid:' + m.group(2)) + m.group(3), html)
-        if html:
-            message.body_html = html  # sanitised by the Html field
+        if parsed.html_body and inline:
+            # Inline images point to their stored attachments once those exist.
+            message.body_html = _CID_SRC.sub(
+                lambda m: m.group(1) + cid_urls.get(m.group(2), 'cid:' + m.group(2)) + m.group(3),
+                parsed.html_body)
         return message

@@ -156,19 +156,23 @@ class MailboxSync:
         """Store a fetched batch; returns how many folder entries were added."""
         Message = self.env['email.sync.message'].with_context(active_test=False)
         have = folder._stored_uids([m.uid for m in batch])
-        added = 0
-        for fetched in batch:
-            if fetched.uid in have:
-                continue
-            parsed = mime_parser.parse_message(fetched.raw, self.max_attachment)
-            message = Message.search([('mailbox_id', '=', self.mailbox.id),
-                                      ('message_id', '=', parsed.message_id)], limit=1)
+        todo = [(fetched, mime_parser.parse_message(fetched.raw, self.max_attachment))
+                for fetched in batch if fetched.uid not in have]
+        if not todo:
+            return 0
+        # One query for the whole batch: which of these emails are stored already
+        # (in another folder, or before a crash)?
+        known = {m.message_id: m for m in Message.search([
+            ('mailbox_id', '=', self.mailbox.id),
+            ('message_id', 'in', list({parsed.message_id for _f, parsed in todo}))])}
+        for fetched, parsed in todo:
+            message = known.get(parsed.message_id)
             if not message:
                 message = Message._create_from_parsed(self.mailbox, parsed, folder,
                                                       fetched.internaldate)
+                known[parsed.message_id] = message
             elif not message.active and not (message.archived_by_user or message.deleted_by_user):
                 message.active = True  # back in a synced folder
             folder._add_link(message, fetched.uid, fetched.flags)
-            added += 1
-        self.fetched += added
-        return added
+        self.fetched += len(todo)
+        return len(todo)
