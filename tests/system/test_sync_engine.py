@@ -254,3 +254,28 @@ def test_archive_in_the_crm_leaves_the_mailbox_alone_by_default(synced):
     assert box.sql('SELECT active FROM email_sync_message WHERE id = %s', message) == [(False,)]
     box.rpc('email.sync.message', 'action_restore_email', [message])
     assert box.sql('SELECT active FROM email_sync_message WHERE id = %s', message) == [(True,)]
+
+
+def test_network_errors_are_retried_later_with_backoff(synced):
+    import socket
+    box = synced()
+    box.seed(3, seed=15)
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        closed_port = probe.getsockname()[1]
+    box.sql('UPDATE email_sync_mailbox SET imap_port = %s WHERE id = %s', closed_port, box.mailbox_id)
+    delays = []
+    for _ in range(3):
+        box.sync(until_done=False)
+        row = box.sql("SELECT state, failure_count, last_error, "
+                      "extract(epoch FROM next_sync_date - (now() at time zone 'UTC')) "
+                      "FROM email_sync_mailbox WHERE id = %s", box.mailbox_id)[0]
+        assert row[0] == 'error' and 'Nothing accepts connections' in row[2]
+        delays.append((row[1], round(float(row[3]) / 60)))
+    assert delays == [(1, 1), (2, 2), (3, 4)]
+    box.sql('UPDATE email_sync_mailbox SET imap_port = %s WHERE id = %s', box.dovecot.imaps_port,
+            box.mailbox_id)
+    assert box.sync()['state'] == 'ok'
+    assert box.sql('SELECT failure_count, last_error FROM email_sync_mailbox WHERE id = %s',
+                   box.mailbox_id) == [(0, None)]
+    assert box.stored_links() == box.server_links()
