@@ -60,8 +60,12 @@ def clone_db(odoo_config):
 
 @pytest.fixture(scope='session')
 def odoo_server(odoo_config, clone_db):
-    """A threaded Odoo server on its own database, shared by the system tests."""
-    server = odoo_env.OdooServer(odoo_config, clone_db())
+    """A threaded Odoo server on its own database, shared by the system tests.
+
+    Without cron threads: the tests decide when a mailbox syncs (a scheduled
+    sync holding a mailbox would make their own sync find it busy).
+    """
+    server = odoo_env.OdooServer(odoo_config, clone_db(), extra_args=['--max-cron-threads=0'])
     server.start()
     yield server
     server.stop()
