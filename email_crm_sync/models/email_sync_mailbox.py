@@ -397,6 +397,16 @@ class EmailSyncMailbox(models.Model):
             self._sync_failed(connection_errors.ConnectionProblem(connection_errors.AUTH_FAILED, str(error)))
             self.env.cr.commit()
             return False
+        except Exception:
+            # A defect, not the user's doing: keep the traceback for the log,
+            # tell the user in plain words, retry later with backoff.
+            _logger.exception('Mailbox %s: sync failed unexpectedly', self.id)
+            self.env.cr.rollback()
+            self._sync_failed(connection_errors.ConnectionProblem(
+                'internal', _('Syncing stopped on an unexpected error; it will be retried. '
+                              'If this persists, tell your administrator (details in the server log).')))
+            self.env.cr.commit()
+            return False
         now = fields.Datetime.from_string(fields.Datetime.now())
         values = {'state': 'ok', 'last_error': False, 'last_error_date': False, 'failure_count': 0,
                   'last_sync_date': fields.Datetime.to_string(now), 'last_connection_date': fields.Datetime.to_string(now),
