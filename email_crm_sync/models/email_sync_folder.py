@@ -91,14 +91,19 @@ class EmailSyncFolder(models.Model):
                                 'WHERE folder_id = %s AND uid IN %s', (self.id, tuple(among)))
         return {int(row[0]) for row in self.env.cr.fetchall()}
 
-    def _add_link(self, message, uid, flags):
-        self.env.cr.execute("""
+    def _add_links(self, rows):
+        """Record where emails are: ``rows`` of (message id, UID, flags), one statement."""
+        if not rows:
+            return
+        from psycopg2.extras import execute_values
+        user_id = self.mailbox_id.user_id.id
+        execute_values(self.env.cr._obj, """
             INSERT INTO email_sync_message_folder
                 (message_id, folder_id, user_id, uid, flags, create_uid, write_uid, create_date, write_date)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
-            ON CONFLICT (folder_id, uid) DO NOTHING""",
-            (message.id, self.id, self.mailbox_id.user_id.id, uid, ' '.join(flags),
-             self.env.uid, self.env.uid))
+            VALUES %s ON CONFLICT (folder_id, uid) DO NOTHING""",
+            [(message_id, self.id, user_id, uid, ' '.join(flags), self.env.uid, self.env.uid)
+             for message_id, uid, flags in rows],
+            template="(%s, %s, %s, %s, %s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')")
 
     def _set_flags(self, flags_by_uid):
         for uid, flags in flags_by_uid.items():

@@ -35,7 +35,9 @@ class EmailSyncMessage(models.Model):
     message_id = fields.Char('Message-ID', required=True, readonly=True)
     has_message_id = fields.Boolean(default=True, readonly=True)
     in_reply_to = fields.Char(readonly=True)
-    references = fields.Text(readonly=True)
+    # Large columns are read only when asked for: listing emails, or naming
+    # one (attachments do, at creation), must not drag bodies along.
+    references = fields.Text(readonly=True, prefetch=False)
     content_hash = fields.Char(readonly=True, index=True)
     subject = fields.Char(readonly=True)
     email_from = fields.Char('From', readonly=True)
@@ -43,16 +45,16 @@ class EmailSyncMessage(models.Model):
     email_to = fields.Text('To', readonly=True)
     email_cc = fields.Text('Cc', readonly=True)
     email_bcc = fields.Text('Bcc', readonly=True)
-    participants = fields.Text(readonly=True,
+    participants = fields.Text(readonly=True, prefetch=False,
                                help='Every address of the email, lower-case, one per line: for search.')
     date = fields.Datetime(readonly=True, index=True)
     direction = fields.Selection(DIRECTIONS, readonly=True, required=True, default='in')
-    body_html = fields.Html('Body', readonly=True)
-    body_text = fields.Text('Plain text', readonly=True)
+    body_html = fields.Html('Body', readonly=True, prefetch=False)
+    body_text = fields.Text('Plain text', readonly=True, prefetch=False)
     size = fields.Integer(readonly=True)
     is_auto_generated = fields.Boolean('Automated (newsletters, notifications)', readonly=True)
     parse_error = fields.Text(readonly=True)
-    headers = fields.Text(readonly=True)
+    headers = fields.Text(readonly=True, prefetch=False)
     attachment_ids = fields.Many2many('ir.attachment', string='Attachments',
                                       compute='_compute_attachment_ids')
     skipped_attachments = fields.Text(

@@ -165,6 +165,7 @@ class MailboxSync:
         known = {m.message_id: m for m in Message.search([
             ('mailbox_id', '=', self.mailbox.id),
             ('message_id', 'in', list({parsed.message_id for _f, parsed in todo}))])}
+        links = []
         for fetched, parsed in todo:
             message = known.get(parsed.message_id)
             if not message:
@@ -173,6 +174,7 @@ class MailboxSync:
                 known[parsed.message_id] = message
             elif not message.active and not (message.archived_by_user or message.deleted_by_user):
                 message.active = True  # back in a synced folder
-            folder._add_link(message, fetched.uid, fetched.flags)
+            links.append((message.id, fetched.uid, fetched.flags))
+        folder._add_links(links)
         self.fetched += len(todo)
         return len(todo)
