@@ -173,15 +173,67 @@ class EmailSyncMessage(models.Model):
                 for a in parsed.attachments if a.content is None) or False,
         }
 
+    # Columns written by the bulk insert of synced emails (see _create_many_from_parsed).
+    _BULK_COLUMNS = (
+        'mailbox_id', 'user_id', 'folder_id', 'message_id', 'has_message_id', 'in_reply_to',
+        'references', 'content_hash', 'subject', 'email_from', 'from_address', 'email_to',
+        'email_cc', 'email_bcc', 'participants', 'date', 'direction', 'body_text', 'body_html',
+        'size', 'is_auto_generated', 'parse_error', 'headers', 'has_attachments',
+        'skipped_attachments', 'active', 'archived_by_user', 'deleted_by_user')
+
     @api.model
     def _create_from_parsed(self, mailbox, parsed, folder, internaldate=None):
-        values = self._values_from_parsed(mailbox, parsed, folder)
-        if not values['date'] and internaldate:
-            values['date'] = fields.Datetime.to_string(internaldate)
-        inline = {a.content_id for a in parsed.attachments if a.content_id and a.content is not None}
-        if parsed.html_body and not inline:
-            values['body_html'] = parsed.html_body  # sanitised once, by the Html field
-        message = self.create(values)
+        stored = self._create_many_from_parsed(mailbox, folder, [(parsed, internaldate)])
+        return stored[parsed.message_id]
+
+    @api.model
+    def _create_many_from_parsed(self, mailbox, folder, items):
+        """Store new emails, ``items`` being (ParsedMessage, internal date) pairs.
+
+        The first import creates thousands of records: one INSERT per batch
+        instead of one ORM create per email. Values go through the fields'
+        own conversion (the Html field's sanitiser included), so the rows are
+        what ``create`` would have written. Emails already stored (same
+        Message-ID in this mailbox) are returned as they are.
+        Returns {Message-ID: record}.
+        """
+        rows, parsed_by_id = [], {}
+        for parsed, internaldate in items:
+            if parsed.message_id in parsed_by_id:
+                continue  # the same email twice in one batch
+            values = self._values_from_parsed(mailbox, parsed, folder)
+            if not values['date'] and internaldate:
+                values['date'] = fields.Datetime.to_string(internaldate)
+            inline = any(a.content_id and a.content is not None for a in parsed.attachments)
+            # With inline images the body is written once they are stored (cid: -> URL).
+            values['body_html'] = parsed.html_body if parsed.html_body and not inline else False
+            values.update(active=True, archived_by_user=False, deleted_by_user=False)
+            rows.append(tuple(self._fields[name].convert_to_column(values[name], self)
+                              for name in self._BULK_COLUMNS))
+            parsed_by_id[parsed.message_id] = parsed
+        return self._bulk_insert(mailbox, rows, parsed_by_id)
+
+    def _bulk_insert(self, mailbox, rows, parsed_by_id):
+        from psycopg2.extras import execute_values
+        columns = ', '.join('"%s"' % c for c in self._BULK_COLUMNS)
+        template = '(%s, %%s, %%s, %s, %s)' % (
+            ', '.join(['%s'] * len(self._BULK_COLUMNS)),
+            "now() at time zone 'UTC'", "now() at time zone 'UTC'")
+        uid = self.env.uid
+        inserted = execute_values(
+            self.env.cr._obj,
+            'INSERT INTO email_sync_message (%s, create_uid, write_uid, create_date, write_date) '
+            'VALUES %%s ON CONFLICT (mailbox_id, message_id) DO NOTHING RETURNING id, message_id'
+            % columns,
+            [row + (uid, uid) for row in rows], template=template, fetch=True)
+        new_ids = {message_id: record_id for record_id, message_id in inserted}
+        stored = {m.message_id: m for m in self.with_context(active_test=False).search([
+            ('mailbox_id', '=', mailbox.id), ('message_id', 'in', list(parsed_by_id))])}
+        for message_id, record_id in new_ids.items():
+            self._store_attachments(self.browse(record_id), parsed_by_id[message_id])
+        return stored
+
+    def _store_attachments(self, message, parsed):
         cid_urls = {}
         Attachment = self.env['ir.attachment']
         for attachment in parsed.attachments:
@@ -197,9 +249,8 @@ class EmailSyncMessage(models.Model):
             })
             if attachment.content_id:
                 cid_urls[attachment.content_id] = '/web/image/%d' % record.id
-        if parsed.html_body and inline:
+        if parsed.html_body and cid_urls:
             # Inline images point to their stored attachments once those exist.
             message.body_html = _CID_SRC.sub(
                 lambda m: m.group(1) + cid_urls.get(m.group(2), 'cid:' + m.group(2)) + m.group(3),
                 parsed.html_body)
-        return message

@@ -165,14 +165,14 @@ class MailboxSync:
         known = {m.message_id: m for m in Message.search([
             ('mailbox_id', '=', self.mailbox.id),
             ('message_id', 'in', list({parsed.message_id for _f, parsed in todo}))])}
+        new = [(parsed, fetched.internaldate) for fetched, parsed in todo
+               if parsed.message_id not in known]
+        if new:
+            known.update(Message._create_many_from_parsed(self.mailbox, folder, new))
         links = []
         for fetched, parsed in todo:
-            message = known.get(parsed.message_id)
-            if not message:
-                message = Message._create_from_parsed(self.mailbox, parsed, folder,
-                                                      fetched.internaldate)
-                known[parsed.message_id] = message
-            elif not message.active and not (message.archived_by_user or message.deleted_by_user):
+            message = known[parsed.message_id]
+            if not message.active and not (message.archived_by_user or message.deleted_by_user):
                 message.active = True  # back in a synced folder
             links.append((message.id, fetched.uid, fetched.flags))
         folder._add_links(links)

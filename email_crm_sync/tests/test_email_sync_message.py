@@ -91,10 +91,17 @@ class TestStoringEmail(EmailSyncCase):
         self.assertEqual(message.attachment_ids.mapped('mimetype'), ['image/png'])
         self.assertIn('quote.pdf', message.skipped_attachments)
 
-    def test_same_email_twice_in_a_mailbox_is_refused_by_the_database(self):
-        self.store(customer_mail())
+    def test_same_email_twice_in_a_mailbox_is_stored_once(self):
+        first = self.store(customer_mail())
+        again = self.store(customer_mail(), self.sent)
+        self.assertEqual(again, first)
+        self.assertEqual(self.Message.search_count([('mailbox_id', '=', self.mailbox.id)]), 1)
+        self.assertEqual(len(first.attachment_ids), 2, 'no second copy of the attachments')
+        # And the database itself refuses a duplicate, whatever the code path.
         with self.assertRaises(Exception), self.env.cr.savepoint():
-            self.store(customer_mail())
+            self.env.cr.execute(
+                'INSERT INTO email_sync_message (mailbox_id, user_id, message_id, direction) '
+                'VALUES (%s, %s, %s, %s)', (self.mailbox.id, self.alice.id, first.message_id, 'in'))
 
     def test_colleague_can_neither_read_the_email_nor_download_its_attachments(self):
         message = self.store(customer_mail())
