@@ -155,7 +155,8 @@ def _check_traversable_by_mail_user(path):
         path = parent
 
 
-class Dovecot:
+class Dovecot(procs.ServiceLifecycle):
+    log_name = 'dovecot log'
     host = '127.0.0.1'
 
     def __init__(self, run_dir, imap_port=None, imaps_port=None, lmtp_port=None):
@@ -338,18 +339,6 @@ class Dovecot:
         for port in (self.imap_port, self.imaps_port, self.lmtp_port):
             procs.wait_port_closed(port, self.host, timeout=5)
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def log_tail(self, lines=30):
-        try:
-            with open(self.log_path, encoding='utf-8', errors='replace') as f:
-                return ''.join(f.readlines()[-lines:])
-        except FileNotFoundError:
-            return '(no dovecot log)'
 
     # -- clients -----------------------------------------------------------
 

@@ -79,3 +79,22 @@ def wait_port_closed(port, host='127.0.0.1', timeout=5.0):
             return False
         time.sleep(0.05)
     return True
+
+
+class ServiceLifecycle:
+    """What every local service offers: use as a context manager, read its log."""
+    log_path = None
+    log_name = 'log'
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def log_tail(self, lines=30):
+        try:
+            with open(self.log_path, encoding='utf-8', errors='replace') as f:
+                return ''.join(f.readlines()[-lines:])
+        except FileNotFoundError:
+            return '(no %s)' % self.log_name

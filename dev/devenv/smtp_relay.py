@@ -281,7 +281,7 @@ def main(argv=None):
 
 # -- controlling the process -------------------------------------------------
 
-class SmtpRelay:
+class SmtpRelay(procs.ServiceLifecycle):
     """Starts and stops the relay process; its files live in run_dir.
 
     dovecot: a devenv.dovecot.Dovecot to deliver into (gives the LMTP port)
@@ -289,6 +289,7 @@ class SmtpRelay:
     users: {login: password} to check AUTH against instead.
     require_auth: refuse MAIL FROM before a successful AUTH.
     """
+    log_name = 'relay log'
     host = HOST
 
     def __init__(self, run_dir, port=None, lmtp_port=None, dovecot=None, users=None,
@@ -398,18 +399,6 @@ class SmtpRelay:
             self._proc = None
         procs.wait_port_closed(self.port)
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def log_tail(self, lines=30):
-        try:
-            with open(self.log_path, encoding='utf-8', errors='replace') as f:
-                return ''.join(f.readlines()[-lines:])
-        except FileNotFoundError:
-            return '(no relay log)'
 
 
 if __name__ == '__main__':
