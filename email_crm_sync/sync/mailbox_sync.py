@@ -50,7 +50,10 @@ class MailboxSync:
                     self.cr.commit()
         return True
 
-    def _check_time(self):
+    def _batch_done(self):
+        """After each committed batch: drop the ORM cache, which otherwise keeps
+        every email of the run in memory, and stop when the time is up."""
+        self.env.cache.invalidate()
         if time.monotonic() > self.deadline:
             raise OutOfTime()
 
@@ -105,7 +108,7 @@ class MailboxSync:
             stored = self._store_batch(folder, batch)
             folder.write({'import_done': folder.import_done + stored})
             self.cr.commit()
-            self._check_time()
+            self._batch_done()
         last_uid = max([status.uidnext - 1] + server_uids)
         folder.write({'import_complete': True, 'last_uid': last_uid,
                       'highest_modseq': status.highestmodseq or 0})
@@ -122,7 +125,7 @@ class MailboxSync:
             # Every UID of the chunk is stored or gone from the server.
             folder.write({'last_uid': max(int(folder.last_uid), max(chunk))})
             self.cr.commit()
-            self._check_time()
+            self._batch_done()
 
     def _update_flags(self, reader, folder, since_modseq):
         changes = reader.flag_changes(since_modseq)
@@ -145,6 +148,7 @@ class MailboxSync:
             for batch in reader.fetch(missing, BATCH_SIZE):
                 self._store_batch(folder, batch)
                 self.cr.commit()
+                self.env.cache.invalidate()
             self.mailbox._log('repair', 'Self-audit: %d message(s) of "%s" were missing and have '
                                         'been fetched.' % (len(missing), folder.name))
         held = len(folder._stored_uids() & in_scope)
