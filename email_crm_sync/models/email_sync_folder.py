@@ -38,7 +38,9 @@ class EmailSyncFolder(models.Model):
     last_sync_date = fields.Datetime(readonly=True, copy=False)
     last_audit_date = fields.Datetime(readonly=True, copy=False)
     audit_missing = fields.Integer(readonly=True, copy=False)
-    stored_count = fields.Integer('Messages in the CRM', compute='_compute_stored_count')
+    # Kept up to date by _add_links/_unlink_links, recounted by the daily
+    # self-audit: a sync run with nothing new then never counts rows.
+    link_count = fields.Integer('Messages in the CRM', readonly=True, copy=False)
 
     _sql_constraints = [
         ('mailbox_name_unique', 'unique(mailbox_id, name)', 'A folder is listed once per mailbox.'),
@@ -58,25 +60,26 @@ class EmailSyncFolder(models.Model):
             else:
                 folder.import_progress = 100.0 * folder.import_done / folder.import_total
 
-    def _compute_stored_count(self):
-        counts = {}
-        if self.ids:
-            self.env.cr.execute('SELECT folder_id, count(*) FROM email_sync_message_folder '
-                                'WHERE folder_id IN %s GROUP BY folder_id', (tuple(self.ids),))
-            counts = dict(self.env.cr.fetchall())
-        for folder in self:
-            folder.stored_count = counts.get(folder.id, 0)
-
     # --- what the sync engine reads and writes (SQL: hot paths) ----------
     def _stored_state(self):
         from ..lib.sync_plan import StoredFolder
         self.ensure_one()
-        self.env.cr.execute('SELECT count(*) FROM email_sync_message_folder WHERE folder_id = %s',
-                            (self.id,))
-        stored_count = self.env.cr.fetchone()[0]
         return StoredFolder(uidvalidity=int(self.uidvalidity), last_uid=int(self.last_uid),
-                            highest_modseq=int(self.highest_modseq), stored_count=stored_count,
+                            highest_modseq=int(self.highest_modseq), stored_count=self.link_count,
                             import_complete=self.import_complete)
+
+    def _recount_links(self):
+        self.env.cr.execute("""
+            UPDATE email_sync_folder f SET link_count = (
+                SELECT count(*) FROM email_sync_message_folder l WHERE l.folder_id = f.id)
+            WHERE f.id IN %s""", (tuple(self.ids),))
+        self.invalidate_cache(['link_count'], self.ids)
+
+    def _count_links(self, delta):
+        if delta:
+            self.env.cr.execute('UPDATE email_sync_folder SET link_count = link_count + %s '
+                                'WHERE id = %s', (delta, self.id))
+            self.invalidate_cache(['link_count'], self.ids)
 
     def _stored_uids(self, among=None):
         """UIDs stored for this folder (optionally only those in ``among``)."""
@@ -97,13 +100,15 @@ class EmailSyncFolder(models.Model):
             return
         from psycopg2.extras import execute_values
         user_id = self.mailbox_id.user_id.id
-        execute_values(self.env.cr._obj, """
+        added = execute_values(self.env.cr._obj, """
             INSERT INTO email_sync_message_folder
                 (message_id, folder_id, user_id, uid, flags, create_uid, write_uid, create_date, write_date)
-            VALUES %s ON CONFLICT (folder_id, uid) DO NOTHING""",
+            VALUES %s ON CONFLICT (folder_id, uid) DO NOTHING RETURNING 1""",
             [(message_id, self.id, user_id, uid, ' '.join(flags), self.env.uid, self.env.uid)
              for message_id, uid, flags in rows],
-            template="(%s, %s, %s, %s, %s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')")
+            template="(%s, %s, %s, %s, %s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')",
+            fetch=True)
+        self._count_links(len(added))
 
     def _set_flags(self, flags_by_uid):
         for uid, flags in flags_by_uid.items():
@@ -120,7 +125,9 @@ class EmailSyncFolder(models.Model):
         else:
             self.env.cr.execute('DELETE FROM email_sync_message_folder WHERE folder_id = %s '
                                 'AND uid IN %s RETURNING message_id', (self.id, tuple(uids)))
-        touched = tuple({row[0] for row in self.env.cr.fetchall()})
+        removed = self.env.cr.fetchall()
+        self._count_links(-len(removed))
+        touched = tuple({row[0] for row in removed})
         if touched:
             # Emails still elsewhere are now grouped under one of their other folders.
             self.env.cr.execute("""

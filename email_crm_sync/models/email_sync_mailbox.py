@@ -94,6 +94,8 @@ class EmailSyncMailbox(models.Model):
     import_since_date = fields.Date(
         'Importing mail since', readonly=True, copy=False, help='Set when the first import starts, from the choice above.')
     next_sync_date = fields.Datetime(readonly=True, copy=False)
+    last_listing_date = fields.Datetime(readonly=True, copy=False,
+                                        help='When the folder list was last read from the server.')
     last_sync_date = fields.Datetime('Last synced', readonly=True, copy=False)
     failure_count = fields.Integer(readonly=True, copy=False)
     email_ids = fields.One2many('email.sync.message', 'mailbox_id', 'Emails', readonly=True)
@@ -261,6 +263,7 @@ class EmailSyncMailbox(models.Model):
             mailbox.folder_ids._merge_listing(mailbox, folders)
             mailbox._reconnect_activities().unlink()
             mailbox.write({
+                'last_listing_date': fields.Datetime.now(),
                 'failure_count': 0, 'next_sync_date': False,
                 'state': 'ok', 'last_error': False, 'last_error_date': False,
                 'tls_offered_fingerprint': False,
@@ -290,6 +293,13 @@ class EmailSyncMailbox(models.Model):
     def _folders_to_sync(self):
         self.ensure_one()
         return self.folder_ids.filtered(lambda f: f.active and f.sync_enabled and f.selectable)
+
+    def _listing_due(self):
+        if not self.last_listing_date:
+            return True
+        age = fields.Datetime.from_string(fields.Datetime.now()) - \
+            fields.Datetime.from_string(self.last_listing_date)
+        return age > timedelta(hours=1)
 
     def _own_addresses(self):
         self.ensure_one()

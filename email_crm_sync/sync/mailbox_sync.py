@@ -35,8 +35,12 @@ class MailboxSync:
     def run(self, audit=False):
         """Sync every selected folder; returns True when nothing is left to do."""
         with imap_session.open_session(self.mailbox._server_settings()) as session:
-            self.mailbox.folder_ids._merge_listing(self.mailbox, session.list_folders())
-            self.cr.commit()
+            if self.mailbox._listing_due():
+                # Hourly, not every run: on some servers (Dovecot maildir) a LIST
+                # makes the next STATUS calls cost in proportion to the folder.
+                self.mailbox.folder_ids._merge_listing(self.mailbox, session.list_folders())
+                self.mailbox.last_listing_date = fields.Datetime.now()
+                self.cr.commit()
             for folder in self.mailbox._folders_to_sync():
                 try:
                     self._sync_folder(session, folder, audit)
@@ -151,6 +155,7 @@ class MailboxSync:
                 self.env.cache.invalidate()
             self.mailbox._log('repair', 'Self-audit: %d message(s) of "%s" were missing and have '
                                         'been fetched.' % (len(missing), folder.name))
+        folder._recount_links()  # heals the counter if rows were removed behind our back
         held = len(folder._stored_uids() & in_scope)
         self.audit_counts.append((held, len(in_scope)))
         folder.write({'audit_missing': len(in_scope) - held, 'last_audit_date': fields.Datetime.now()})
