@@ -4,8 +4,6 @@ import xmlrpc.client
 
 import pytest
 
-from ..conftest import OdooRpc
-
 
 @pytest.fixture(scope='module')
 def salespeople(admin_rpc):
