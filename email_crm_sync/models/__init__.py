@@ -1,3 +1,4 @@
+from . import email_sync_server_mixin
 from . import email_sync_provider
 from . import email_sync_mailbox
 from . import email_sync_folder

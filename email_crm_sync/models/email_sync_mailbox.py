@@ -7,7 +7,6 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 
 from ..lib import connection_errors, imap_session, secret_box, sync_plan
-from .email_sync_provider import SECURITY
 
 # Namespace of the PostgreSQL advisory locks that let one worker at a time
 # sync a mailbox, across threads, processes and servers.
@@ -44,7 +43,7 @@ class EmailSyncMailbox(models.Model):
     """
     _name = 'email.sync.mailbox'
     _description = 'Synced mailbox'
-    _inherit = ['mail.thread', 'mail.activity.mixin']
+    _inherit = ['mail.thread', 'mail.activity.mixin', 'email.sync.server.mixin']
     _order = 'user_id, name'
 
     name = fields.Char(required=True, help='A name for this mailbox, e.g. "Work".')
@@ -61,12 +60,6 @@ class EmailSyncMailbox(models.Model):
     provider_help = fields.Text(related='provider_id.help_text', readonly=True)
     login_hint = fields.Char(related='provider_id.login_hint', readonly=True)
 
-    imap_host = fields.Char('IMAP server')
-    imap_port = fields.Integer('IMAP port', default=993)
-    imap_security = fields.Selection(SECURITY, 'IMAP security', default='ssl', required=True)
-    smtp_host = fields.Char('SMTP server')
-    smtp_port = fields.Integer('SMTP port', default=587)
-    smtp_security = fields.Selection(SECURITY, 'SMTP security', default='starttls', required=True)
     login = fields.Char(help='Usually the full email address.')
     password = fields.Char(
         compute='_compute_password', inverse='_inverse_password',
@@ -186,7 +179,7 @@ class EmailSyncMailbox(models.Model):
     @api.onchange('provider_id')
     def _onchange_provider_id(self):
         if self.provider_id:
-            self.update(self._provider_settings(self.provider_id))
+            self.update(self.provider_id._server_values())
 
     @api.onchange('email')
     def _onchange_email(self):
@@ -196,21 +189,12 @@ class EmailSyncMailbox(models.Model):
             self.name = self.email.strip()
 
     @api.model
-    def _provider_settings(self, provider):
-        return {
-            'imap_host': provider.imap_host, 'imap_port': provider.imap_port,
-            'imap_security': provider.imap_security,
-            'smtp_host': provider.smtp_host, 'smtp_port': provider.smtp_port,
-            'smtp_security': provider.smtp_security,
-        }
-
-    @api.model
     def create(self, vals):
         # RPC clients send no onchange: fill what the form would have filled.
         vals = dict(vals)
         if vals.get('provider_id') and not vals.get('imap_host'):
             provider = self.env['email.sync.provider'].browse(vals['provider_id'])
-            for key, value in self._provider_settings(provider).items():
+            for key, value in provider._server_values().items():
                 vals.setdefault(key, value)
         if vals.get('email'):
             vals.setdefault('login', vals['email'].strip())

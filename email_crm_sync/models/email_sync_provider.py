@@ -1,28 +1,17 @@
 from odoo import fields, models
 
-SECURITY = [
-    ('ssl', 'SSL/TLS'),
-    ('starttls', 'STARTTLS'),
-    ('none', 'None (unencrypted)'),
-]
-
 
 class EmailSyncProvider(models.Model):
     """A mail provider preset: the server settings users would otherwise look up."""
     _name = 'email.sync.provider'
     _description = 'Mail provider preset'
+    _inherit = ['email.sync.server.mixin']
     _order = 'sequence, name'
 
     name = fields.Char(required=True, translate=True)
     code = fields.Char(required=True, help='Technical name, stable across versions.')
     sequence = fields.Integer(default=100)
     active = fields.Boolean(default=True)
-    imap_host = fields.Char('IMAP server')
-    imap_port = fields.Integer('IMAP port', default=993)
-    imap_security = fields.Selection(SECURITY, 'IMAP security', default='ssl', required=True)
-    smtp_host = fields.Char('SMTP server')
-    smtp_port = fields.Integer('SMTP port', default=587)
-    smtp_security = fields.Selection(SECURITY, 'SMTP security', default='starttls', required=True)
     stores_sent_copy = fields.Boolean(
         'Saves sent mail itself',
         help='The provider puts a copy of mail sent through its SMTP server in the Sent '
