@@ -2,7 +2,14 @@ from . import email_sync_server_mixin
 from . import email_sync_provider
 from . import email_sync_mailbox
 from . import email_sync_folder
+from . import email_sync_thread
 from . import email_sync_message
 from . import email_sync_message_folder
 from . import email_sync_log
+from . import email_sync_partner_address
+from . import email_sync_forgotten_address
+from . import res_company
+from . import res_users
+from . import res_partner
+from . import crm_lead
 from . import res_config_settings

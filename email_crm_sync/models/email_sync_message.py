@@ -5,6 +5,14 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 DIRECTIONS = [('in', 'Incoming'), ('out', 'Outgoing')]
+FILTERED_REASONS = [
+    ('internal', 'Internal mail'),
+    ('blocked', 'Blocked sender'),
+    ('never_log', 'Never-log list'),
+]
+# What a filtered email keeps: enough to know it was seen, nothing of its content.
+_TOMBSTONE_KEEPS = ('mailbox_id', 'user_id', 'folder_id', 'message_id', 'has_message_id',
+                    'content_hash', 'date', 'direction', 'size')
 
 _CID_SRC = re.compile(r'''(src\s*=\s*["'])cid:([^"']+)(["'])''', re.IGNORECASE)
 
@@ -65,6 +73,12 @@ class EmailSyncMessage(models.Model):
     folder_link_ids = fields.One2many('email.sync.message.folder', 'message_id', 'Folders',
                                       readonly=True)
     folder_names = fields.Char('Folders', compute='_compute_folder_names')
+    thread_id = fields.Many2one('email.sync.thread', 'Conversation', readonly=True, index=True,
+                                ondelete='set null')
+    filtered_reason = fields.Selection(
+        FILTERED_REASONS, 'Not synced', readonly=True,
+        help='Excluded by the mail rules when it was synced: only its Message-ID is kept, so '
+             'that it is not fetched again.')
 
     _sql_constraints = [
         ('mailbox_message_id_unique', 'unique(mailbox_id, message_id)',
@@ -179,7 +193,7 @@ class EmailSyncMessage(models.Model):
         'references', 'content_hash', 'subject', 'email_from', 'from_address', 'email_to',
         'email_cc', 'email_bcc', 'participants', 'date', 'direction', 'body_text', 'body_html',
         'size', 'is_auto_generated', 'parse_error', 'headers', 'has_attachments',
-        'skipped_attachments', 'active', 'archived_by_user', 'deleted_by_user')
+        'skipped_attachments', 'active', 'archived_by_user', 'deleted_by_user', 'filtered_reason')
 
     @api.model
     def _create_from_parsed(self, mailbox, parsed, folder, internaldate=None):
@@ -187,8 +201,10 @@ class EmailSyncMessage(models.Model):
         return stored[parsed.message_id]
 
     @api.model
-    def _create_many_from_parsed(self, mailbox, folder, items):
+    def _create_many_from_parsed(self, mailbox, folder, items, filtered=None):
         """Store new emails, ``items`` being (ParsedMessage, internal date) pairs.
+        Emails in ``filtered`` ({Message-ID: reason}) are excluded by the mail
+        rules: only a contentless record of them is kept.
 
         The first import creates thousands of records: one INSERT per batch
         instead of one ORM create per email. Values go through the fields'
@@ -197,9 +213,9 @@ class EmailSyncMessage(models.Model):
         Message-ID in this mailbox) are returned as they are.
         Returns {Message-ID: record}.
         """
-        rows, parsed_by_id = [], {}
+        rows, seen, parsed_by_id = [], set(), {}
         for parsed, internaldate in items:
-            if parsed.message_id in parsed_by_id:
+            if parsed.message_id in seen:
                 continue  # the same email twice in one batch
             values = self._values_from_parsed(mailbox, parsed, folder)
             if not values['date'] and internaldate:
@@ -207,13 +223,22 @@ class EmailSyncMessage(models.Model):
             inline = any(a.content_id and a.content is not None for a in parsed.attachments)
             # With inline images the body is written once they are stored (cid: -> URL).
             values['body_html'] = parsed.html_body if parsed.html_body and not inline else False
-            values.update(active=True, archived_by_user=False, deleted_by_user=False)
+            values.update(active=True, archived_by_user=False, deleted_by_user=False,
+                          filtered_reason=False)
+            reason = (filtered or {}).get(parsed.message_id)
+            if reason:
+                values = {name: values[name] if name in _TOMBSTONE_KEEPS else False
+                          for name in values}
+                values.update(filtered_reason=reason, archived_by_user=False,
+                              deleted_by_user=False, has_attachments=False)
+            else:
+                parsed_by_id[parsed.message_id] = parsed
             rows.append(tuple(self._fields[name].convert_to_column(values[name], self)
                               for name in self._BULK_COLUMNS))
-            parsed_by_id[parsed.message_id] = parsed
-        return self._bulk_insert(mailbox, rows, parsed_by_id)
+            seen.add(parsed.message_id)
+        return self._bulk_insert(mailbox, rows, seen, parsed_by_id)
 
-    def _bulk_insert(self, mailbox, rows, parsed_by_id):
+    def _bulk_insert(self, mailbox, rows, message_ids, parsed_by_id):
         from psycopg2.extras import execute_values
         columns = ', '.join('"%s"' % c for c in self._BULK_COLUMNS)
         template = '(%s, %%s, %%s, %s, %s)' % (
@@ -228,9 +253,10 @@ class EmailSyncMessage(models.Model):
             [row + (uid, uid) for row in rows], template=template, fetch=True)
         new_ids = {message_id: record_id for record_id, message_id in inserted}
         stored = {m.message_id: m for m in self.with_context(active_test=False).search([
-            ('mailbox_id', '=', mailbox.id), ('message_id', 'in', list(parsed_by_id))])}
+            ('mailbox_id', '=', mailbox.id), ('message_id', 'in', list(message_ids))])}
         for message_id, record_id in new_ids.items():
-            self._store_attachments(self.browse(record_id), parsed_by_id[message_id])
+            if message_id in parsed_by_id:
+                self._store_attachments(self.browse(record_id), parsed_by_id[message_id])
         return stored
 
     def _store_attachments(self, message, parsed):

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 # Settings field -> (system parameter, default). Odoo 11's settings know no
 # `config_parameter=` attribute yet, hence get_values/set_values below.
@@ -25,6 +25,13 @@ class ResConfigSettings(models.TransientModel):
         help='Archiving an email in the CRM moves it to the Archive folder of the mailbox (on '
              'Gmail: removes it from the Inbox); deleting it moves it to the Trash.')
 
+    # Company lists: applied to new mail; "Re-apply" applies them to stored mail.
+    email_sync_internal_domains = fields.Char(related='company_id.email_sync_internal_domains')
+    email_sync_never_log = fields.Text(related='company_id.email_sync_never_log')
+    email_sync_create_contacts = fields.Boolean(related='company_id.email_sync_create_contacts')
+    email_sync_impersonal = fields.Text(related='company_id.email_sync_impersonal')
+    email_sync_last_reapply = fields.Char('Last re-apply', readonly=True)
+
     @api.model
     def get_values(self):
         values = super(ResConfigSettings, self).get_values()
@@ -35,6 +42,7 @@ class ResConfigSettings(models.TransientModel):
                 values[name] = raw in (True, 'True', 'true', '1')
             else:
                 values[name] = int(raw or default)
+        values['email_sync_last_reapply'] = get_param('email_crm_sync.last_reapply', '')
         return values
 
     @api.multi
@@ -46,3 +54,13 @@ class ResConfigSettings(models.TransientModel):
             if not isinstance(default, bool) and value <= 0:
                 value = default  # zero or negative would mean "never" or "nothing"
             set_param(key, str(value))
+
+    @api.multi
+    def action_email_sync_reapply_rules(self):
+        """Apply the internal domains, block lists and never-log list to stored mail."""
+        self.execute()  # save what is on the screen first
+        hidden, restored = self.env['email.sync.thread'].sudo()._reapply_rules()
+        summary = _('%s: %d conversation(s) hidden, %d restored.') % (
+            fields.Datetime.now()[:16], hidden, restored)
+        self.env['ir.config_parameter'].sudo().set_param('email_crm_sync.last_reapply', summary)
+        return {'type': 'ir.actions.client', 'tag': 'reload'}

@@ -11,6 +11,7 @@ import time
 from odoo import fields
 
 from ..lib import connection_errors, imap_folder, imap_session, mime_parser, sync_plan
+from .conversation_builder import ConversationBuilder, display_names
 
 _logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class MailboxSync:
         self.max_attachment = mailbox._max_attachment_bytes()
         self.fetched = 0
         self.audit_counts = []   # (held, on the server in scope) per audited folder
+        self.conversations = ConversationBuilder(mailbox)
 
     # --- run ------------------------------------------------------------
     def run(self, audit=False):
@@ -177,11 +179,18 @@ class MailboxSync:
         new = [(parsed, fetched.internaldate) for fetched, parsed in todo
                if parsed.message_id not in known]
         if new:
-            known.update(Message._create_many_from_parsed(self.mailbox, folder, new))
+            # The mail rules: internal, blocked or never-log mail keeps only its Message-ID.
+            filtered = {parsed.message_id: reason for parsed, reason in (
+                (parsed, self.conversations.drop_reason(parsed)) for parsed, _d in new) if reason}
+            known.update(Message._create_many_from_parsed(self.mailbox, folder, new, filtered))
+            self.conversations.add({
+                known[parsed.message_id].id: display_names(parsed)
+                for parsed, _d in new if parsed.message_id not in filtered})
         links = []
         for fetched, parsed in todo:
             message = known[parsed.message_id]
-            if not message.active and not (message.archived_by_user or message.deleted_by_user):
+            if not message.active and not (message.archived_by_user or message.deleted_by_user
+                                           or message.filtered_reason):
                 message.active = True  # back in a synced folder
             links.append((message.id, fetched.uid, fetched.flags))
         folder._add_links(links)

@@ -1,0 +1,221 @@
+from odoo import _, api, fields, models
+from odoo.tools import html_escape
+
+from ..lib import address_rules
+
+HIDDEN_REASONS = [
+    ('internal', 'Internal mail'),
+    ('blocked', 'Blocked sender'),
+    ('never_log', 'Never-log list'),
+]
+LINK_MODES = [('auto', 'Automatically'), ('manual', 'By a person')]
+
+
+class EmailSyncThread(models.Model):
+    """One conversation of one mailbox: its emails, the contacts in it, and
+    at most one deal. Built at sync by ``sync.conversation_builder``."""
+    _name = 'email.sync.thread'
+    _inherit = ['mail.thread']
+    _description = 'Email conversation'
+    _order = 'last_date desc, id desc'
+
+    name = fields.Char('Subject', readonly=True)
+    subject_key = fields.Char(readonly=True, help='The subject without Re:/Fwd: and list tags.')
+    mailbox_id = fields.Many2one('email.sync.mailbox', required=True, index=True,
+                                 ondelete='cascade', readonly=True)
+    user_id = fields.Many2one('res.users', 'Owner', required=True, index=True, readonly=True)
+    active = fields.Boolean(default=True, readonly=True)
+    hidden_reason = fields.Selection(HIDDEN_REASONS, readonly=True,
+                                     help='Hidden when the mail rules were re-applied to it.')
+    email_ids = fields.One2many('email.sync.message', 'thread_id', 'Emails', readonly=True)
+    message_count = fields.Integer('Emails', readonly=True)
+    first_date = fields.Datetime('First email', readonly=True)
+    last_date = fields.Datetime('Last activity', readonly=True, index=True)
+    participants = fields.Text(readonly=True, prefetch=False,
+                               help='Every address in the conversation, one per line.')
+    correspondents = fields.Char('Participants', readonly=True)
+    has_attachments = fields.Boolean('With attachments', readonly=True)
+    has_incoming = fields.Boolean(readonly=True)
+    has_outgoing = fields.Boolean(readonly=True)
+    partner_ids = fields.Many2many('res.partner', 'email_sync_thread_partner_rel', 'thread_id',
+                                   'partner_id', 'Contacts', readonly=True)
+    lead_id = fields.Many2one('crm.lead', 'Deal', index=True, ondelete='set null')
+    lead_link_mode = fields.Selection(LINK_MODES, 'Linked', readonly=True)
+    lead_unlinked = fields.Boolean(readonly=True,
+                                   help='Unlinked by a person: never linked automatically again.')
+    suggested_lead_ids = fields.Many2many(
+        'crm.lead', 'email_sync_thread_suggested_lead_rel', 'thread_id', 'lead_id',
+        'Suggested deals', readonly=True,
+        help='Open deals of the contacts when there are several to choose from.')
+    suggested_count = fields.Integer(compute='_compute_suggested_count')
+    conversation_html = fields.Html('Conversation', compute='_compute_conversation_html',
+                                    sanitize=False)
+
+    def init(self):
+        # Every Message-ID a thread has seen (its emails' own and those they
+        # refer to), so that replies and late parents find it in one indexed lookup.
+        self.env.cr.execute("""
+            CREATE TABLE IF NOT EXISTS email_sync_thread_key (
+                mailbox_id integer NOT NULL,
+                key varchar NOT NULL,
+                thread_id integer NOT NULL REFERENCES email_sync_thread(id) ON DELETE CASCADE,
+                PRIMARY KEY (mailbox_id, key))
+        """)
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS email_sync_thread_key_thread_idx
+                ON email_sync_thread_key (thread_id)
+        """)
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS email_sync_thread_subject_idx
+                ON email_sync_thread (mailbox_id, subject_key)
+        """)
+
+    # --- display ---------------------------------------------------------
+    @api.depends('suggested_lead_ids')
+    def _compute_suggested_count(self):
+        for thread in self:
+            thread.suggested_count = len(thread.suggested_lead_ids)
+
+    def _compute_conversation_html(self):
+        for thread in self:
+            emails = thread.email_ids.sorted(lambda m: (m.date or '', m.id))
+            thread.conversation_html = ''.join(self._email_html(m) for m in emails) or \
+                '<p class="text-muted">%s</p>' % html_escape(_('No emails.'))
+
+    @api.model
+    def _email_html(self, email):
+        def line(label, value):
+            if not value:
+                return ''
+            return '<div><span class="text-muted">%s</span> %s</div>' % (
+                html_escape(label), html_escape(value))
+        if email.body_html:
+            body = email.body_html  # sanitised when stored
+        else:
+            body = '<pre style="white-space: pre-wrap">%s</pre>' % html_escape(email.body_text or '')
+        attachments = ''.join(
+            '<li><a href="/web/content/%d?download=true">%s</a></li>' % (a.id, html_escape(a.name or ''))
+            for a in email.attachment_ids)
+        direction = _('Sent') if email.direction == 'out' else _('Received')
+        return (
+            '<div class="o_email_sync_email" dir="auto" style="border-bottom: 1px solid #ddd; '
+            'padding: 8px 0;">'
+            '<div><strong>%s</strong> <span class="text-muted">· %s · %s</span></div>%s%s%s'
+            '<div style="margin-top: 8px;">%s</div>%s</div>' % (
+                html_escape(email.email_from or ''), html_escape(direction),
+                html_escape(fields.Datetime.to_string(fields.Datetime.context_timestamp(
+                    self, fields.Datetime.from_string(email.date)))[:16] if email.date else ''),
+                line(_('To'), email.email_to), line(_('Cc'), email.email_cc),
+                line(_('Subject'), email.subject), body,
+                '<ul class="o_email_sync_attachments">%s</ul>' % attachments if attachments else ''))
+
+    # --- deals -----------------------------------------------------------
+    @api.multi
+    def write(self, values):
+        if 'lead_id' in values:
+            # Linked or unlinked by a person: logged, and never undone by the sync.
+            values = dict(values, lead_link_mode='manual' if values['lead_id'] else False,
+                          lead_unlinked=not values['lead_id'])
+            before = {t.id: t.lead_id for t in self}
+            result = super(EmailSyncThread, self).write(values)
+            for thread in self:
+                thread._log_lead_change(before[thread.id], thread.lead_id, by_person=True)
+            return result
+        return super(EmailSyncThread, self).write(values)
+
+    def _log_lead_change(self, old, new, by_person):
+        if old == new:
+            return
+        who = self.env.user.name if by_person else _('the email sync')
+        if new:
+            body = _('Linked to %s by %s.') % (new.name, who)
+        else:
+            body = _('Unlinked from %s by %s.') % (old.name, who)
+        self.sudo().message_post(body=html_escape(body), subtype='mail.mt_note')
+
+    def _open_deals(self):
+        """The owner's open deals (opportunities neither won nor lost) of the contacts."""
+        partners = self.partner_ids | self.partner_ids.mapped('commercial_partner_id')
+        Lead = self.env['crm.lead'].sudo(self.user_id)
+        if not partners or not Lead.check_access_rights('read', raise_exception=False):
+            return self.env['crm.lead']
+        return Lead.search([
+            ('type', '=', 'opportunity'), ('probability', '<', 100),
+            ('partner_id', 'in', partners.ids)])
+
+    def _auto_link_deals(self):
+        """Link each thread to its contacts' only open deal (automatic mode), or
+        list the deals to choose from."""
+        for thread in self.filtered(lambda t: not t.lead_id):
+            deals = thread._open_deals()
+            if (len(deals) == 1 and not thread.lead_unlinked
+                    and thread.user_id.email_sync_deal_link_mode == 'automatic'):
+                super(EmailSyncThread, thread).write({
+                    'lead_id': deals.id, 'lead_link_mode': 'auto', 'suggested_lead_ids': [(5,)]})
+                thread._log_lead_change(self.env['crm.lead'], deals.sudo(), by_person=False)
+            elif set(deals.ids) != set(thread.suggested_lead_ids.ids):
+                super(EmailSyncThread, thread).write({'suggested_lead_ids': [(6, 0, deals.ids)]})
+
+    @api.multi
+    def action_link_suggested(self):
+        """Link to the single suggestion (the button shows only then)."""
+        for thread in self:
+            if len(thread.suggested_lead_ids) == 1:
+                thread.lead_id = thread.suggested_lead_ids
+        return True
+
+    @api.multi
+    def action_unlink_deal(self):
+        self.write({'lead_id': False})
+        return True
+
+    # --- contacts --------------------------------------------------------
+    def _rematch_contacts(self):
+        """Link each thread to the contacts now holding its addresses (after a
+        contact was deleted, say). Creates no contact."""
+        from ..sync.contact_linker import ContactLinker
+        for mailbox in self.mapped('mailbox_id'):
+            threads = self.filtered(lambda t: t.mailbox_id == mailbox)
+            linker = ContactLinker(mailbox, create=False)
+            for thread in threads:
+                addresses = (thread.participants or '').split()
+                linker.link_thread(thread.id, {a: '' for a in addresses}, replace=True)
+            threads.invalidate_cache(['partner_ids'])
+            threads._auto_link_deals()
+
+    # --- mail rules applied to what is stored -----------------------------
+    @api.model
+    def _reapply_rules(self):
+        """Hide stored threads the mail rules now exclude, and restore those they
+        no longer exclude. Returns (hidden, restored) counts."""
+        hidden = restored = 0
+        mailboxes = self.env['email.sync.mailbox'].sudo().with_context(active_test=False).search([])
+        for mailbox in mailboxes:
+            rules = mailbox.user_id.company_id._email_sync_rules()
+            own = mailbox._own_addresses()
+            blocked = mailbox.user_id._email_sync_blocked_entries()
+            self.env.cr.execute("""
+                SELECT t.id, t.active, t.hidden_reason, m.from_address, m.participants
+                  FROM email_sync_thread t JOIN email_sync_message m ON m.thread_id = t.id
+                 WHERE t.mailbox_id = %s AND m.filtered_reason IS NULL
+            """, (mailbox.id,))
+            verdicts = {}
+            for thread_id, active, reason, sender, participants in self.env.cr.fetchall():
+                everyone = (participants or '').split()
+                senders = [sender] if sender else everyone[:1]
+                recipients = [a for a in everyone if a not in senders]
+                why = address_rules.drop_reason(senders, recipients, own, rules['own_domains'],
+                                                blocked, rules['never_log'])
+                state = verdicts.setdefault(thread_id, {'active': active, 'reason': reason,
+                                                        'why': why, 'all_dropped': True})
+                if why is None:
+                    state['all_dropped'] = False
+            for thread_id, state in verdicts.items():
+                thread = self.sudo().browse(thread_id)
+                if state['all_dropped'] and state['active']:
+                    thread.write({'active': False, 'hidden_reason': state['why']})
+                    hidden += 1
+                elif not state['all_dropped'] and not state['active'] and state['reason']:
+                    thread.write({'active': True, 'hidden_reason': False})
+                    restored += 1
+        return hidden, restored

@@ -1,0 +1,82 @@
+from odoo import _, api, fields, models
+
+from ..lib import address_rules, contact_match
+
+
+class ResPartner(models.Model):
+    """Contacts: several email addresses each, and their synced conversations."""
+    _inherit = 'res.partner'
+
+    email_sync_normalized = fields.Char(
+        'Normalized email', compute='_compute_email_sync_normalized', store=True, index=True)
+    email_sync_address_ids = fields.One2many(
+        'email.sync.partner.address', 'partner_id', 'Other email addresses',
+        help='Further addresses of this contact: mail from or to them is linked here too.')
+    email_sync_thread_ids = fields.Many2many(
+        'email.sync.thread', 'email_sync_thread_partner_rel', 'partner_id', 'thread_id',
+        'Email conversations', readonly=True, copy=False)
+    email_sync_thread_count = fields.Integer('Emails', compute='_compute_email_sync_thread_count')
+
+    @api.depends('email')
+    def _compute_email_sync_normalized(self):
+        for partner in self:
+            partner.email_sync_normalized = address_rules.normalize(partner.email) or False
+
+    def _compute_email_sync_thread_count(self):
+        Thread = self.env['email.sync.thread']
+        for partner in self:
+            partner.email_sync_thread_count = Thread.search_count(partner._email_sync_thread_domain())
+
+    def _email_sync_thread_domain(self):
+        # A company's conversations include those of its people.
+        return [('partner_ids', 'child_of', self.ids)]
+
+    @api.multi
+    def action_view_email_sync_threads(self):
+        self.ensure_one()
+        action = self.env.ref('email_crm_sync.email_sync_thread_action').read()[0]
+        action['domain'] = self._email_sync_thread_domain()
+        action['context'] = {'search_default_group_by_none': 1}
+        action['name'] = _('Emails of %s') % self.display_name
+        return action
+
+    # --- matching addresses to contacts ----------------------------------
+    @api.model
+    def _email_sync_find(self, addresses):
+        """{address: partner id} for the contacts holding these addresses,
+        archived ones included. Conflicts follow ``contact_match``."""
+        addresses = tuple(set(a for a in addresses if a))
+        if not addresses:
+            return {}
+        self.env.cr.execute("""
+            SELECT p.email_sync_normalized, p.id, p.create_date, true
+              FROM res_partner p
+             WHERE p.email_sync_normalized IN %(addresses)s
+            UNION ALL
+            SELECT a.email_normalized, p.id, p.create_date, false
+              FROM email_sync_partner_address a JOIN res_partner p ON p.id = a.partner_id
+             WHERE a.email_normalized IN %(addresses)s
+        """, {'addresses': addresses})
+        holders = {}
+        for address, partner_id, created, primary in self.env.cr.fetchall():
+            holders.setdefault(address, []).append(contact_match.Holder(partner_id, primary, created))
+        return contact_match.assign(holders)
+
+    # --- deletion --------------------------------------------------------
+    @api.multi
+    def unlink(self):
+        """Remember the addresses of deleted contacts (never recreated from mail)
+        and re-match their conversations to whoever else holds the addresses."""
+        remembered = {}
+        for partner in self.with_context(active_test=False):
+            for address in [partner.email_sync_normalized] + partner.email_sync_address_ids.mapped(
+                    'email_normalized'):
+                if address:
+                    remembered.setdefault(address, partner.name or address)
+        threads = self.env['email.sync.thread'].sudo().with_context(active_test=False).search(
+            [('partner_ids', 'in', self.ids)])
+        result = super(ResPartner, self).unlink()
+        self.env['email.sync.forgotten.address'].sudo()._remember(remembered)
+        if threads:
+            threads.exists()._rematch_contacts()
+        return result

@@ -1,0 +1,31 @@
+from odoo import fields, models
+
+from ..lib import address_rules
+
+DEAL_LINK_MODES = [
+    ('automatic', 'Automatic: link to the contact\'s only open deal'),
+    ('manual', 'Manual: I link emails to deals myself'),
+]
+
+
+class ResUsers(models.Model):
+    """Each user's own choices for their synced mail."""
+    _inherit = 'res.users'
+
+    email_sync_deal_link_mode = fields.Selection(
+        DEAL_LINK_MODES, 'Link emails to deals', default='automatic', required=True)
+    email_sync_blocked = fields.Text(
+        'Blocked addresses',
+        help='Addresses and domains (one per line) whose mail you do not want in the CRM. '
+             'Mail that also involves anyone else is still synced.')
+
+    def __init__(self, pool, cr):
+        # Users may change these in their own Preferences.
+        super(ResUsers, self).__init__(pool, cr)
+        own_fields = ['email_sync_deal_link_mode', 'email_sync_blocked']
+        type(self).SELF_READABLE_FIELDS = list(type(self).SELF_READABLE_FIELDS) + own_fields
+        type(self).SELF_WRITEABLE_FIELDS = list(type(self).SELF_WRITEABLE_FIELDS) + own_fields
+
+    def _email_sync_blocked_entries(self):
+        self.ensure_one()
+        return address_rules.parse_entries(self.email_sync_blocked)
