@@ -6,6 +6,8 @@ and linked together or not at all. Every lookup is an indexed one (thread
 keys, subject keys, normalised addresses): the cost of an email does not
 grow with the number of emails stored.
 """
+from email.utils import getaddresses
+
 from ..lib import address_rules, subject_key, thread_match
 from .contact_linker import ContactLinker
 
@@ -60,6 +62,25 @@ class ConversationBuilder:
         threads.invalidate_cache()
         threads._auto_link_deals()
         return threads
+
+    def add_unplaced(self, limit=1000):
+        """Thread emails stored without a thread (stored before conversations
+        existed, say). Returns how many were placed."""
+        self.cr.execute("""
+            SELECT id, email_from, email_to, email_cc, email_bcc FROM email_sync_message
+             WHERE mailbox_id = %s AND thread_id IS NULL AND filtered_reason IS NULL
+               AND NOT deleted_by_user
+             ORDER BY id LIMIT %s
+        """, (self.mailbox.id, limit))
+        rows = self.cr.fetchall()
+        names_by_message = {}
+        for email_id, *texts in rows:
+            pairs = getaddresses([t for t in texts if t])
+            names_by_message[email_id] = {
+                address_rules.normalize(address): name for name, address in pairs
+                if address_rules.normalize(address)}
+        self.add(names_by_message)
+        return len(rows)
 
     def _place(self, email, names):
         keys = thread_match.message_keys(

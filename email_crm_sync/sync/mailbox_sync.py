@@ -36,6 +36,8 @@ class MailboxSync:
     # --- run ------------------------------------------------------------
     def run(self, audit=False):
         """Sync every selected folder; returns True when nothing is left to do."""
+        if self.conversations.add_unplaced():
+            self.cr.commit()  # mail stored before conversations existed
         with imap_session.open_session(self.mailbox._server_settings()) as session:
             if self.mailbox._listing_due():
                 # Hourly, not every run: on some servers (Dovecot maildir) a LIST

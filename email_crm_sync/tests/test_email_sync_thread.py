@@ -295,3 +295,22 @@ class TestDeals(ConversationCase):
         thread.write({'lead_id': lead.id})
         self.assertEqual((thread.lead_id, thread.lead_link_mode), (lead, 'manual'))
         self.assertIn('Linked to Fresh lead by Alice', thread.message_ids[0].body)
+
+
+class TestUnplacedMail(ConversationCase):
+
+    def test_mail_stored_without_a_thread_is_threaded_by_the_next_sync(self):
+        from ..sync.conversation_builder import ConversationBuilder
+        first, = self.deliver(raw_mail(CARL, ALICE, 'Quote', 'u1@c'))
+        reply, = self.deliver(raw_mail(ALICE, CARL, 'Re: Quote', 'u2@a', in_reply_to='u1@c'))
+        # As left by a version without conversations:
+        self.env.cr.execute('UPDATE email_sync_message SET thread_id = NULL WHERE id IN %s',
+                            ((first.id, reply.id),))
+        self.env.cr.execute('DELETE FROM email_sync_thread WHERE mailbox_id = %s', (self.mailbox.id,))
+        self.env.cr.execute("DELETE FROM res_partner WHERE email_sync_normalized = 'carl@customer.example'")
+        self.env.cache.invalidate()
+        self.assertEqual(ConversationBuilder(self.mailbox.sudo()).add_unplaced(), 2)
+        self.assertEqual(first.thread_id, reply.thread_id)
+        self.assertEqual(first.thread_id.message_count, 2)
+        self.assertEqual(self.partner('carl@customer.example').name, 'Carl Customer')
+        self.assertEqual(ConversationBuilder(self.mailbox.sudo()).add_unplaced(), 0)
