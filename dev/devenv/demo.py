@@ -24,6 +24,7 @@ HTTP_PORT = int(os.environ.get('ECS_HTTP_PORT', '8069'))
 MAIL_LOGIN, MAIL_PASSWORD = 'demo', 'demo'
 MAIL_ADDRESS = 'demo@localhost'
 MESSAGE_COUNT = 300
+FINGERPRINT_PARAM = 'email_crm_sync.demo_addon_fingerprint'
 
 
 def say(text):
@@ -43,7 +44,35 @@ def certificate_fingerprint(cert_path):
         return fingerprint(ssl.PEM_cert_to_DER_cert(handle.read()))
 
 
-def connect_demo_mailbox(dovecot):
+def demo_parameter(key):
+    """A system parameter of the demo database, read without starting Odoo."""
+    import psycopg2
+    with psycopg2.connect(host=odoo_env.DB_HOST, port=odoo_env.DB_PORT, user=odoo_env.DB_USER,
+                          dbname=DB_NAME) as conn, conn.cursor() as cr:
+        cr.execute('SELECT value FROM ir_config_parameter WHERE key = %s', (key,))
+        row = cr.fetchone()
+    return row[0] if row else None
+
+
+def add_demo_deals(env, mailbox):
+    """Open deals for the three busiest correspondents, linked the way the sync
+    links them (once: later runs find them)."""
+    Lead = env['crm.lead']
+    if Lead.search_count([('name', '=like', 'Demo deal: %')]):
+        return
+    threads = env['email.sync.thread'].search([('mailbox_id', '=', mailbox.id)])
+    counts = {}
+    for thread in threads:
+        for partner in thread.partner_ids:
+            counts[partner] = counts.get(partner, 0) + 1
+    busiest = sorted(counts, key=lambda p: (-counts[p], p.id))[:3]
+    for partner in busiest:
+        Lead.create({'name': 'Demo deal: %s' % partner.name, 'type': 'opportunity',
+                     'partner_id': partner.id, 'user_id': mailbox.user_id.id})
+    threads.filtered(lambda t: t.partner_ids & env['res.partner'].concat(*busiest))._auto_link_deals()
+
+
+def connect_demo_mailbox(dovecot, fingerprint):
     """Create (once) and test the demo user's mailbox, inside Odoo."""
     import odoo
     from odoo.api import Environment
@@ -78,6 +107,9 @@ def connect_demo_mailbox(dovecot):
             mailbox.invalidate_cache()
             if finished is not False or mailbox.state != 'ok':
                 break
+        add_demo_deals(env, mailbox)
+        env['ir.config_parameter'].set_param(FINGERPRINT_PARAM, fingerprint)
+        cr.commit()
         return mailbox.folder_count, mailbox.email_count
 
 
@@ -94,11 +126,15 @@ def prepare():
     odoo_env.write_config(CONFIG_PATH, DATA_DIR, db_name=DB_NAME, http_port=HTTP_PORT,
                           without_demo='False', log_level='info',
                           logfile=os.path.join(DEMO_DIR, 'odoo.log'))
+    fingerprint = odoo_env.addon_fingerprint()
     if not odoo_env.database_exists(DB_NAME):
         say('creating the demo database %s (about a minute, once)' % DB_NAME)
         odoo_env.install_database(CONFIG_PATH, DB_NAME, modules=('crm', odoo_env.ADDON), demo=True,
                                   log_path=os.path.join(DEMO_DIR, 'install.log'))
-    folders, messages = connect_demo_mailbox(dovecot)
+    elif demo_parameter(FINGERPRINT_PARAM) != fingerprint:
+        say('the addon changed since the demo database was made: updating it')
+        odoo_env.update_database(CONFIG_PATH, DB_NAME, log_path=os.path.join(DEMO_DIR, 'install.log'))
+    folders, messages = connect_demo_mailbox(dovecot, fingerprint)
     say('demo mailbox %s connected: %d folders, %d emails synced (%.0fs)'
         % (MAIL_ADDRESS, folders, messages, time.monotonic() - started))
 

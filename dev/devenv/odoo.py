@@ -4,6 +4,7 @@ Odoo always runs on the curated addons directory (only the Odoo addons we
 use, see dev/curate_addons.py) plus the project root, which holds the addon.
 """
 import configparser
+import hashlib
 import os
 import shutil
 import signal
@@ -107,6 +108,35 @@ def install_database(config_path, name, modules=(ADDON,), demo=False, log_path=N
     if done.returncode != 0 or not database_exists(name):
         raise RuntimeError('installing %s into database %s failed (see %s)'
                            % (','.join(modules), name, log_path or 'the log'))
+
+
+def update_database(config_path, name, modules=(ADDON,), log_path=None):
+    """Upgrade ``modules`` in an existing database (Odoo's ``-u``)."""
+    args = ['-d', name, '-u', ','.join(modules), '--stop-after-init', '--db-filter=^%s$' % name]
+    log = open(log_path, 'ab') if log_path else subprocess.DEVNULL
+    try:
+        done = subprocess.run(odoo_command(config_path, *args), env=odoo_env(),
+                              stdout=log, stderr=subprocess.STDOUT)
+    finally:
+        if log_path:
+            log.close()
+    if done.returncode != 0:
+        raise RuntimeError('updating %s in database %s failed (see %s)'
+                           % (','.join(modules), name, log_path or 'the log'))
+
+
+def addon_fingerprint():
+    """A hash of the addon's files: changes whenever its code or data does."""
+    digest = hashlib.sha256()
+    root = os.path.join(paths.PROJECT_ROOT, ADDON)
+    for folder, dirs, files in sorted(os.walk(root)):
+        dirs[:] = sorted(d for d in dirs if d != '__pycache__')
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            digest.update(os.path.relpath(path, root).encode())
+            with open(path, 'rb') as handle:
+                digest.update(handle.read())
+    return digest.hexdigest()
 
 
 def clone_database(template, name, data_dir):
