@@ -23,5 +23,6 @@ class CrmLead(models.Model):
         action = self.env.ref('email_crm_sync.email_sync_thread_action').read()[0]
         action['domain'] = [('lead_id', '=', self.id)]
         action['context'] = {'default_lead_id': self.id}
-        action['name'] = _('Emails of %s') % self.name
+        # The web client titles the view with display_name when there is one.
+        action['name'] = action['display_name'] = _('Emails of %s') % self.name
         return action

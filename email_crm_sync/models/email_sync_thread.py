@@ -131,7 +131,12 @@ class EmailSyncThread(models.Model):
             body = _('Linked to %s by %s.') % (new.name, who)
         else:
             body = _('Unlinked from %s by %s.') % (old.name, who)
-        self.sudo().message_post(body=html_escape(body), subtype='mail.mt_note')
+        # Authored by the person, or for the sync by the mailbox owner; the
+        # record name is neutral so that no subject reaches the chatter.
+        author = self.env.user if by_person else self.user_id
+        self.sudo().message_post(body=html_escape(body), subtype='mail.mt_note',
+                                 author_id=author.partner_id.id,
+                                 record_name=_('Email conversation'))
 
     def _open_deals(self):
         """The owner's open deals (opportunities neither won nor lost) of the contacts."""

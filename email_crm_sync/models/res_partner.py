@@ -37,7 +37,8 @@ class ResPartner(models.Model):
         action = self.env.ref('email_crm_sync.email_sync_thread_action').read()[0]
         action['domain'] = self._email_sync_thread_domain()
         action['context'] = {'search_default_group_by_none': 1}
-        action['name'] = _('Emails of %s') % self.display_name
+        # The web client titles the view with display_name when there is one.
+        action['name'] = action['display_name'] = _('Emails of %s') % self.display_name
         return action
 
     # --- matching addresses to contacts ----------------------------------
