@@ -1,4 +1,5 @@
 from . import email_sync_server_mixin
+from . import email_sync_redaction_mixin
 from . import email_sync_provider
 from . import email_sync_mailbox
 from . import email_sync_folder
@@ -8,6 +9,7 @@ from . import email_sync_message_folder
 from . import email_sync_log
 from . import email_sync_partner_address
 from . import email_sync_forgotten_address
+from . import ir_attachment
 from . import res_company
 from . import res_users
 from . import res_partner

@@ -6,7 +6,8 @@ from datetime import timedelta
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 
-from ..lib import connection_errors, imap_session, secret_box, sync_plan
+from ..lib import connection_errors, imap_session, secret_box, sync_plan, visibility
+from .res_company import SHARE_LEVELS, SHARING
 
 # Namespace of the PostgreSQL advisory locks that let one worker at a time
 # sync a mailbox, across threads, processes and servers.
@@ -96,6 +97,15 @@ class EmailSyncMailbox(models.Model):
     sync_progress = fields.Char('Progress', compute='_compute_sync_progress')
     audit_summary = fields.Char('Self-audit', readonly=True, copy=False)
     log_ids = fields.One2many('email.sync.log', 'mailbox_id', 'Sync log', readonly=True)
+    sharing = fields.Selection(
+        SHARING, 'Sharing', required=True,
+        default=lambda self: self.env.user.company_id.email_sync_default_sharing or visibility.PRIVATE,
+        help='Private: nobody else sees this mail, not even administrators. Shared: colleagues see '
+             'conversations linked to contacts or deals they can read, at the level below. '
+             'Applies to mail synced from now on.')
+    share_level = fields.Selection(
+        SHARE_LEVELS, 'Shared level', required=True,
+        default=lambda self: self.env.user.company_id.email_sync_default_share_level or visibility.METADATA)
 
     _sql_constraints = [
         ('email_user_unique', 'unique(user_id, email)',
@@ -203,6 +213,16 @@ class EmailSyncMailbox(models.Model):
         # would also need the user to have an email address of their own.
         quiet = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
         return super(EmailSyncMailbox, quiet).create(vals)
+
+    @api.onchange('sharing', 'share_level')
+    def _onchange_sharing(self):
+        if self._origin and self._origin.id and (
+                self.sharing != self._origin.sharing or self.share_level != self._origin.share_level):
+            return {'warning': {
+                'title': _('Applies to new mail'),
+                'message': _('The new sharing applies to mail synced from now on. Conversations '
+                             'synced before keep their sharing; change one from the conversation '
+                             'itself.')}}
 
     @api.multi
     def write(self, vals):

@@ -4,6 +4,8 @@ import re
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..lib import visibility as sharing
+
 DIRECTIONS = [('in', 'Incoming'), ('out', 'Outgoing')]
 FILTERED_REASONS = [
     ('internal', 'Internal mail'),
@@ -25,9 +27,30 @@ class EmailSyncMessage(models.Model):
     """One email of one mailbox, as synced. The same email in several folders
     is one record with several folder memberships (Message-ID + mailbox)."""
     _name = 'email.sync.message'
+    _inherit = ['email.sync.redaction.mixin']
     _description = 'Synced email'
     _order = 'date desc, id desc'
     _rec_name = 'subject'
+
+    # What colleagues see of a shared email depends on its conversation's level.
+    _share_path = 'thread_id.'
+    _redacted_fields = {
+        'subject': sharing.SUBJECT,
+        'body_html': sharing.FULL,
+        'body_text': sharing.FULL,
+        'skipped_attachments': sharing.FULL,
+        'parse_error': sharing.FULL,
+        'message_id': sharing.FULL,
+        'in_reply_to': sharing.FULL,
+        'references': sharing.FULL,
+        'email_bcc': sharing.OWNER,
+        'headers': sharing.OWNER,
+        'content_hash': sharing.OWNER,
+        'folder_id': sharing.OWNER,
+        'filtered_reason': sharing.OWNER,
+        'archived_by_user': sharing.OWNER,
+        'deleted_by_user': sharing.OWNER,
+    }
 
     mailbox_id = fields.Many2one('email.sync.mailbox', required=True, index=True,
                                  ondelete='cascade', readonly=True)
@@ -85,9 +108,27 @@ class EmailSyncMessage(models.Model):
          'An email is stored once per mailbox.'),
     ]
 
+    content_hidden = fields.Boolean(compute='_compute_content_hidden',
+                                    help='The owner shares less than the full content.')
+
+    def _visibility_rows(self):
+        if not self.ids:
+            return {}
+        self.env.cr.execute("""
+            SELECT m.id, m.user_id, t.visibility, t.share_level
+              FROM email_sync_message m LEFT JOIN email_sync_thread t ON t.id = m.thread_id
+             WHERE m.id IN %s""", (tuple(self.ids),))
+        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
+
+    def _compute_content_hidden(self):
+        full = self._visible_ids(sharing.FULL)
+        for message in self:
+            message.content_hidden = message.id not in full
+
     def _compute_attachment_ids(self):
+        visible = list(self._visible_ids(sharing.FULL))
         attachments = self.env['ir.attachment'].search(
-            [('res_model', '=', self._name), ('res_id', 'in', self.ids)], order='id')
+            [('res_model', '=', self._name), ('res_id', 'in', visible)], order='id')
         for message in self:
             message.attachment_ids = attachments.filtered(lambda a: a.res_id == message.id)
 

@@ -1,7 +1,10 @@
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import html_escape
 
 from ..lib import address_rules
+from ..lib import visibility as sharing
+from .res_company import SHARE_LEVELS, SHARING
 
 HIDDEN_REASONS = [
     ('internal', 'Internal mail'),
@@ -15,9 +18,18 @@ class EmailSyncThread(models.Model):
     """One conversation of one mailbox: its emails, the contacts in it, and
     at most one deal. Built at sync by ``sync.conversation_builder``."""
     _name = 'email.sync.thread'
-    _inherit = ['mail.thread']
+    _inherit = ['mail.thread', 'email.sync.redaction.mixin']
     _description = 'Email conversation'
     _order = 'last_date desc, id desc'
+
+    _redacted_fields = {
+        'name': sharing.SUBJECT,
+        'subject_key': sharing.SUBJECT,
+        'hidden_reason': sharing.OWNER,
+        'suggested_lead_ids': sharing.OWNER,
+    }
+    # What a colleague may change on a conversation they see.
+    _colleague_writable = {'lead_id'}
 
     name = fields.Char('Subject', readonly=True)
     subject_key = fields.Char(readonly=True, help='The subject without Re:/Fwd: and list tags.')
@@ -50,6 +62,13 @@ class EmailSyncThread(models.Model):
     suggested_count = fields.Integer(compute='_compute_suggested_count')
     conversation_html = fields.Html('Conversation', compute='_compute_conversation_html',
                                     sanitize=False)
+    visibility = fields.Selection(
+        SHARING, 'Sharing', required=True, default=sharing.PRIVATE,
+        help='Set from the mailbox when the conversation started; its owner may change it here.')
+    share_level = fields.Selection(SHARE_LEVELS, 'Shared level', required=True,
+                                   default=sharing.METADATA)
+    content_hidden = fields.Boolean(compute='_compute_content_hidden',
+                                    help='The owner shares less than the full content.')
 
     def init(self):
         # Every Message-ID a thread has seen (its emails' own and those they
@@ -70,6 +89,19 @@ class EmailSyncThread(models.Model):
                 ON email_sync_thread (mailbox_id, subject_key)
         """)
 
+    # --- access ----------------------------------------------------------
+    def _visibility_rows(self):
+        if not self.ids:
+            return {}
+        self.env.cr.execute('SELECT id, user_id, visibility, share_level FROM email_sync_thread '
+                            'WHERE id IN %s', (tuple(self.ids),))
+        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
+
+    def _compute_content_hidden(self):
+        full = self._visible_ids(sharing.FULL)
+        for thread in self:
+            thread.content_hidden = thread.id not in full
+
     # --- display ---------------------------------------------------------
     @api.depends('suggested_lead_ids')
     def _compute_suggested_count(self):
@@ -77,7 +109,14 @@ class EmailSyncThread(models.Model):
             thread.suggested_count = len(thread.suggested_lead_ids)
 
     def _compute_conversation_html(self):
+        full = self._visible_ids(sharing.FULL)
         for thread in self:
+            if thread.id not in full:
+                thread.conversation_html = (
+                    '<div class="alert alert-info o_email_sync_private">%s</div>' % html_escape(_(
+                        'Private content: the owner of this mailbox does not share the emails '
+                        'themselves.')))
+                continue
             emails = thread.email_ids.sorted(lambda m: (m.date or '', m.id))
             thread.conversation_html = ''.join(self._email_html(m) for m in emails) or \
                 '<p class="text-muted">%s</p>' % html_escape(_('No emails.'))
@@ -112,28 +151,39 @@ class EmailSyncThread(models.Model):
     # --- deals -----------------------------------------------------------
     @api.multi
     def write(self, values):
+        self._check_colleague_write(values)
         if 'lead_id' in values:
             # Linked or unlinked by a person: logged, and never undone by the sync.
             values = dict(values, lead_link_mode='manual' if values['lead_id'] else False,
                           lead_unlinked=not values['lead_id'])
             before = {t.id: t.lead_id for t in self}
             result = super(EmailSyncThread, self).write(values)
-            for thread in self:
-                thread._log_lead_change(before[thread.id], thread.lead_id, by_person=True)
+            # Unlinking may take the conversation out of a colleague's sight: log as the sync.
+            for thread in self.sudo():
+                thread._log_lead_change(before[thread.id], thread.lead_id, person=self.env.user)
             return result
         return super(EmailSyncThread, self).write(values)
 
-    def _log_lead_change(self, old, new, by_person):
+    def _check_colleague_write(self, values):
+        """Colleagues who see a conversation may link it to a deal, nothing more."""
+        if self.env.uid == SUPERUSER_ID or not (set(values) - self._colleague_writable):
+            return
+        rows = self._visibility_rows()
+        if any(rows.get(thread.id, (None,))[0] != self.env.uid for thread in self):
+            raise AccessError(_('Only the owner of a conversation may change that.'))
+
+    def _log_lead_change(self, old, new, person=None):
+        """A note on the conversation: linked or unlinked, by ``person`` or by the sync."""
         if old == new:
             return
-        who = self.env.user.name if by_person else _('the email sync')
+        who = person.name if person else _('the email sync')
         if new:
-            body = _('Linked to %s by %s.') % (new.name, who)
+            body = _('Linked to %s by %s.') % (new.sudo().name, who)
         else:
-            body = _('Unlinked from %s by %s.') % (old.name, who)
+            body = _('Unlinked from %s by %s.') % (old.sudo().name, who)
         # Authored by the person, or for the sync by the mailbox owner; the
         # record name is neutral so that no subject reaches the chatter.
-        author = self.env.user if by_person else self.user_id
+        author = person or self.user_id
         self.sudo().message_post(body=html_escape(body), subtype='mail.mt_note',
                                  author_id=author.partner_id.id,
                                  record_name=_('Email conversation'))
@@ -157,7 +207,7 @@ class EmailSyncThread(models.Model):
                     and thread.user_id.email_sync_deal_link_mode == 'automatic'):
                 super(EmailSyncThread, thread).write({
                     'lead_id': deals.id, 'lead_link_mode': 'auto', 'suggested_lead_ids': [(5,)]})
-                thread._log_lead_change(self.env['crm.lead'], deals.sudo(), by_person=False)
+                thread._log_lead_change(self.env['crm.lead'], deals.sudo())
             elif set(deals.ids) != set(thread.suggested_lead_ids.ids):
                 super(EmailSyncThread, thread).write({'suggested_lead_ids': [(6, 0, deals.ids)]})
 

@@ -1,6 +1,16 @@
 from odoo import fields, models
 
-from ..lib import address_rules
+from ..lib import address_rules, visibility
+
+SHARING = [
+    (visibility.PRIVATE, 'Private: only the mailbox owner'),
+    (visibility.SHARED, 'Shared with the company'),
+]
+SHARE_LEVELS = [
+    (visibility.METADATA, 'Metadata only (people, dates, direction)'),
+    (visibility.SUBJECT, 'Subject and metadata'),
+    (visibility.FULL, 'Full content, with bodies and attachments'),
+]
 
 
 class ResCompany(models.Model):
@@ -21,6 +31,12 @@ class ResCompany(models.Model):
         'Impersonal addresses', default=lambda self: address_rules.impersonal_text(),
         help='Addresses that never become contacts: "*noreply*" matches anywhere in the part '
              'before the @, "info" matches that whole part.')
+
+    email_sync_default_sharing = fields.Selection(
+        SHARING, 'Default sharing of new mailboxes', default=visibility.PRIVATE, required=True)
+    email_sync_default_share_level = fields.Selection(
+        SHARE_LEVELS, 'Default level of shared mail', default=visibility.METADATA, required=True,
+        help='What colleagues see of shared conversations linked to contacts or deals they can read.')
 
     def _email_sync_rules(self):
         """The company's lists, parsed once for a sync run."""

@@ -31,6 +31,9 @@ class ResConfigSettings(models.TransientModel):
     email_sync_create_contacts = fields.Boolean(related='company_id.email_sync_create_contacts')
     email_sync_impersonal = fields.Text(related='company_id.email_sync_impersonal')
     email_sync_last_reapply = fields.Char('Last re-apply', readonly=True)
+    email_sync_default_sharing = fields.Selection(related='company_id.email_sync_default_sharing')
+    email_sync_default_share_level = fields.Selection(
+        related='company_id.email_sync_default_share_level')
 
     @api.model
     def get_values(self):

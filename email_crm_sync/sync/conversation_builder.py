@@ -25,6 +25,8 @@ class ConversationBuilder:
         self.never_log = rules['never_log']
         self.blocked = mailbox.user_id._email_sync_blocked_entries()
         self.contacts = ContactLinker(mailbox)
+        # New conversations take the mailbox's sharing as it is now; existing ones keep theirs.
+        self.sharing, self.share_level = mailbox.sharing, mailbox.share_level
 
     # --- the mail rules ----------------------------------------------------
     def drop_reason(self, parsed):
@@ -126,13 +128,13 @@ class ConversationBuilder:
         self.cr.execute("""
             INSERT INTO email_sync_thread (name, subject_key, mailbox_id, user_id, active,
                 message_count, first_date, last_date, participants, correspondents,
-                has_attachments, has_incoming, has_outgoing,
+                has_attachments, has_incoming, has_outgoing, visibility, share_level,
                 create_uid, write_uid, create_date, write_date)
-            VALUES (%s, %s, %s, %s, true, 0, %s, %s, '', '', false, false, false,
+            VALUES (%s, %s, %s, %s, true, 0, %s, %s, '', '', false, false, false, %s, %s,
                     %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
             RETURNING id
         """, (email['subject'] or '', key, self.mailbox.id, self.mailbox.user_id.id,
-              email['date'], email['date'], uid, uid))
+              email['date'], email['date'], self.sharing, self.share_level, uid, uid))
         return self.cr.fetchone()[0]
 
     def _add_to_thread(self, thread_id, email, participants, names):
