@@ -18,6 +18,7 @@ private unless its owner shares it.
         'data/email_sync_cron.xml',
         'views/email_sync_provider_views.xml',
         'views/email_sync_log_views.xml',
+        'views/email_sync_composer_views.xml',
         'views/email_sync_thread_views.xml',
         'views/email_sync_message_views.xml',
         'views/email_sync_mailbox_views.xml',

@@ -1,1 +1,1 @@
-# Public HTTP routes of the addon (tracking pixel, click redirect) go here.
+from . import tracking

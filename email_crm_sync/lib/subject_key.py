@@ -40,6 +40,12 @@ GENERIC = frozenset({
 
 def subject_key(subject: str | None) -> str:
     """The normalised subject: prefixes and list tags gone, spaces folded, case-folded."""
+    return strip_prefixes(subject).casefold()
+
+
+def strip_prefixes(subject: str | None) -> str:
+    """The subject without reply/forward prefixes and list tags, case kept
+    (what a reply puts after its own "Re: ")."""
     text = unicodedata.normalize('NFKC', subject or '')
     text = _SPACES.sub(' ', text).strip()
     while True:
@@ -49,7 +55,7 @@ def subject_key(subject: str | None) -> str:
         if stripped == text:
             break
         text = stripped
-    return text.casefold()
+    return text
 
 
 def is_generic(key: str) -> bool:

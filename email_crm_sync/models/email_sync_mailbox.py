@@ -103,6 +103,12 @@ class EmailSyncMailbox(models.Model):
         help='Private: nobody else sees this mail, not even administrators. Shared: colleagues see '
              'conversations linked to contacts or deals they can read, at the level below. '
              'Applies to mail synced from now on.')
+    signature = fields.Html('Signature', help='Added to emails written from this mailbox.')
+    smtp_trusted_fingerprint = fields.Char(
+        'Trusted SMTP certificate',
+        help='SHA-256 fingerprint of the outgoing server\'s own certificate, when no authority '
+             'vouches for it (self-signed company servers).')
+    stores_sent_copy = fields.Boolean(related='provider_id.stores_sent_copy', readonly=True)
     share_level = fields.Selection(
         SHARE_LEVELS, 'Shared level', required=True,
         default=lambda self: self.env.user.company_id.email_sync_default_share_level or visibility.METADATA)
@@ -246,6 +252,25 @@ class EmailSyncMailbox(models.Model):
             timeout=float(self.env['ir.config_parameter'].sudo().get_param(
                 'email_crm_sync.imap_timeout', imap_session.DEFAULT_TIMEOUT)),
             trusted_fingerprint=self.tls_trusted_fingerprint or '')
+
+    def _smtp_settings(self):
+        """Outgoing server settings: the mailbox's SMTP server, its IMAP credentials."""
+        imap = self._server_settings()
+        if not self.smtp_host:
+            raise UserError(_('Enter the SMTP server of the mailbox %s first.') % self.name)
+        pins = ' '.join(p for p in (self.smtp_trusted_fingerprint, self.tls_trusted_fingerprint) if p)
+        return imap_session.ServerSettings(
+            host=self.smtp_host.strip(), port=self.smtp_port, security=self.smtp_security,
+            login=imap.login, password=imap.password, timeout=imap.timeout,
+            trusted_fingerprint=pins)
+
+    def _send_limit_mb(self):
+        """Largest message the provider accepts (custom servers: the setting)."""
+        return self.provider_id.max_message_mb or int(self.env['ir.config_parameter'].sudo().get_param(
+            'email_crm_sync.max_send_mb', 25))
+
+    def _sent_folder(self):
+        return self.folder_ids.filtered(lambda f: f.special_use == 'sent')[:1]
 
     @api.multi
     def action_test_connection(self):

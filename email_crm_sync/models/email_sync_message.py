@@ -3,6 +3,7 @@ import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import html_escape
 
 from ..lib import visibility as sharing
 
@@ -50,6 +51,9 @@ class EmailSyncMessage(models.Model):
         'filtered_reason': sharing.OWNER,
         'archived_by_user': sharing.OWNER,
         'deleted_by_user': sharing.OWNER,
+        'tracking_nonce': sharing.OWNER,
+        'tracked_urls': sharing.OWNER,
+        'tracking_event_ids': sharing.OWNER,
     }
 
     mailbox_id = fields.Many2one('email.sync.mailbox', required=True, index=True,
@@ -110,6 +114,20 @@ class EmailSyncMessage(models.Model):
 
     content_hidden = fields.Boolean(compute='_compute_content_hidden',
                                     help='The owner shares less than the full content.')
+    # Tracking of emails written in the CRM (see email.sync.tracking.event).
+    track_opens = fields.Boolean(readonly=True)
+    track_clicks = fields.Boolean(readonly=True)
+    tracking_nonce = fields.Char(readonly=True, copy=False, prefetch=False)
+    tracked_urls = fields.Text(readonly=True, copy=False, prefetch=False,
+                               help='The links of the email as sent, in order (JSON).')
+    tracking_event_ids = fields.One2many('email.sync.tracking.event', 'message_id', 'Opens and clicks',
+                                         readonly=True)
+    open_count = fields.Integer('Opens', readonly=True)
+    click_count = fields.Integer('Clicks', readonly=True)
+    first_open_date = fields.Datetime('First opened', readonly=True)
+    last_open_date = fields.Datetime('Last opened', readonly=True)
+    last_click_date = fields.Datetime('Last clicked', readonly=True)
+    open_notified = fields.Boolean(readonly=True, copy=False)
 
     def _visibility_rows(self):
         if not self.ids:
@@ -136,6 +154,54 @@ class EmailSyncMessage(models.Model):
     def _compute_folder_names(self):
         for message in self:
             message.folder_names = ', '.join(message.folder_link_ids.mapped('folder_id.name'))
+
+    # --- tracking ----------------------------------------------------------
+    def _apply_tracking_events(self, new_events):
+        """Update counters from the events, count a machine open followed by a
+        click as a person's, and tell the sender about the first human open
+        and each click (``new_events``: the events not processed before)."""
+        from ..lib import open_classifier
+        for message in self.sudo():
+            events = message.tracking_event_ids.sorted(lambda e: (e.event_date, e.id))
+            promoted = open_classifier.promote_on_click(
+                [(e.id, e.kind, e.machine, fields.Datetime.from_string(e.event_date)) for e in events])
+            if promoted:
+                events.filtered(lambda e: e.id in promoted).write({'machine': False})
+            opens = events.filtered(lambda e: e.kind == 'open' and not e.machine)
+            clicks = events.filtered(lambda e: e.kind == 'click' and not e.machine)
+            message.write({
+                'open_count': len(opens),
+                'click_count': len(clicks),
+                'first_open_date': opens[:1].event_date or False,
+                'last_open_date': opens[-1:].event_date or False,
+                'last_click_date': clicks[-1:].event_date or False,
+            })
+            if (opens or clicks) and not message.open_notified:
+                message.open_notified = True
+                message._notify_sender(_('Your email of %s was opened.') % message._short_date())
+            for click in clicks & new_events:
+                message._notify_sender(_('A link in your email of %s was clicked: %s')
+                                       % (message._short_date(), click.url))
+            if message.thread_id and (opens or clicks):
+                message.thread_id.opened = True
+
+    def _short_date(self):
+        if not self.date:
+            return ''
+        local = fields.Datetime.context_timestamp(self.with_context(tz=self.user_id.tz or 'UTC'),
+                                                  fields.Datetime.from_string(self.date))
+        return local.strftime('%Y-%m-%d %H:%M')
+
+    def _notify_sender(self, text):
+        """An entry in the conversation's feed that also reaches the sender's inbox.
+        It names no subject: colleagues may see the feed of a shared conversation."""
+        thread = self.thread_id.sudo()
+        if not thread:
+            return
+        owner = self.user_id.partner_id
+        thread.with_context(mail_notify_author=True).message_post(
+            body=html_escape(text), subtype='mail.mt_note', author_id=owner.id,
+            partner_ids=[owner.id], record_name=_('Email conversation'))
 
     # --- archive and delete, in the CRM and (setting) in the mailbox -------
     def _propagation_enabled(self):

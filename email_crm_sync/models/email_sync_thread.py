@@ -67,6 +67,10 @@ class EmailSyncThread(models.Model):
         help='Set from the mailbox when the conversation started; its owner may change it here.')
     share_level = fields.Selection(SHARE_LEVELS, 'Shared level', required=True,
                                    default=sharing.METADATA)
+    tracking_enabled = fields.Boolean('Tracked', readonly=True,
+                                      help='An email of the conversation was sent with tracking.')
+    opened = fields.Boolean('Opened', readonly=True,
+                            help='A tracked email of the conversation was opened or clicked.')
     content_hidden = fields.Boolean(compute='_compute_content_hidden',
                                     help='The owner shares less than the full content.')
 
@@ -136,17 +140,48 @@ class EmailSyncThread(models.Model):
             '<li><a href="/web/content/%d?download=true">%s</a></li>' % (a.id, html_escape(a.name or ''))
             for a in email.attachment_ids)
         direction = _('Sent') if email.direction == 'out' else _('Received')
+        tracking = self._tracking_html(email)
         return (
             '<div class="o_email_sync_email" dir="auto" style="border-bottom: 1px solid #ddd; '
             'padding: 8px 0;">'
-            '<div><strong>%s</strong> <span class="text-muted">· %s · %s</span></div>%s%s%s'
+            '<div><strong>%s</strong> <span class="text-muted">· %s · %s</span>%s</div>%s%s%s'
             '<div style="margin-top: 8px;">%s</div>%s</div>' % (
                 html_escape(email.email_from or ''), html_escape(direction),
                 html_escape(fields.Datetime.to_string(fields.Datetime.context_timestamp(
                     self, fields.Datetime.from_string(email.date)))[:16] if email.date else ''),
-                line(_('To'), email.email_to), line(_('Cc'), email.email_cc),
+                tracking, line(_('To'), email.email_to), line(_('Cc'), email.email_cc),
                 line(_('Subject'), email.subject), body,
                 '<ul class="o_email_sync_attachments">%s</ul>' % attachments if attachments else ''))
+
+    @api.model
+    def _tracking_html(self, email):
+        """Open and click icons of a tracked email; the times show on hover. With
+        several recipients nobody can tell who opened it, so it says when only."""
+        if not (email.track_opens or email.track_clicks):
+            return ''
+        def when(value):
+            return fields.Datetime.to_string(fields.Datetime.context_timestamp(
+                self, fields.Datetime.from_string(value)))[:16]
+        events = email.sudo().tracking_event_ids.filtered(lambda e: not e.machine).sorted('event_date')
+        opens = events.filtered(lambda e: e.kind == 'open')
+        clicks = events.filtered(lambda e: e.kind == 'click')
+        parts = []
+        if email.track_opens or opens:
+            if opens or clicks:
+                title = _('Opened: %s') % ', '.join(when(e.event_date) for e in opens or clicks[:1])
+                parts.append('<span class="o_email_sync_opened text-success" title="%s">'
+                             '<i class="fa fa-eye"/> %s</span>' % (html_escape(title), html_escape(
+                                 _('Opened %s') % when((opens or clicks)[0].event_date))))
+            else:
+                parts.append('<span class="o_email_sync_not_opened text-muted" title="%s">'
+                             '<i class="fa fa-eye-slash"/> %s</span>' % (
+                                 html_escape(_('Tracked; not opened yet')), html_escape(_('Not opened'))))
+        if clicks:
+            title = '\n'.join('%s %s' % (when(e.event_date), e.url) for e in clicks)
+            parts.append('<span class="o_email_sync_clicked text-success" title="%s">'
+                         '<i class="fa fa-mouse-pointer"/> %s</span>' % (
+                             html_escape(title), html_escape(_('%d click(s)') % len(clicks))))
+        return ' · ' + ' · '.join(parts) if parts else ''
 
     # --- deals -----------------------------------------------------------
     @api.multi

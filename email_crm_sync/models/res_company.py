@@ -38,6 +38,11 @@ class ResCompany(models.Model):
         SHARE_LEVELS, 'Default level of shared mail', default=visibility.METADATA, required=True,
         help='What colleagues see of shared conversations linked to contacts or deals they can read.')
 
+    email_sync_tracking_disabled = fields.Boolean(
+        'Disable email tracking',
+        help='No open or click tracking in emails written from the CRM, whatever users chose '
+             '(for example where recipients have not consented to tracking).')
+
     def _email_sync_rules(self):
         """The company's lists, parsed once for a sync run."""
         self.ensure_one()

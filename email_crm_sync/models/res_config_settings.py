@@ -5,6 +5,7 @@ from odoo import _, api, fields, models
 PARAMETERS = {
     'email_sync_interval_minutes': ('email_crm_sync.sync_interval_minutes', 10),
     'email_sync_max_attachment_mb': ('email_crm_sync.max_attachment_mb', 50),
+    'email_sync_max_send_mb': ('email_crm_sync.max_send_mb', 25),
     'email_sync_propagate_archive': ('email_crm_sync.propagate_archive', False),
 }
 
@@ -20,6 +21,10 @@ class ResConfigSettings(models.TransientModel):
     email_sync_max_attachment_mb = fields.Integer(
         'Largest attachment stored (MB)',
         help='Larger attachments are listed on the email by name and size, not stored.')
+    email_sync_max_send_mb = fields.Integer(
+        'Largest email sent from custom servers (MB)',
+        help='Attachments of an email sent through a custom server may add up to this much. '
+             'Known providers have their own limit (Gmail 25 MB, Outlook 20 MB).')
     email_sync_propagate_archive = fields.Boolean(
         'Archive and delete in the mailbox too',
         help='Archiving an email in the CRM moves it to the Archive folder of the mailbox (on '
@@ -32,6 +37,7 @@ class ResConfigSettings(models.TransientModel):
     email_sync_impersonal = fields.Text(related='company_id.email_sync_impersonal')
     email_sync_last_reapply = fields.Char('Last re-apply', readonly=True)
     email_sync_default_sharing = fields.Selection(related='company_id.email_sync_default_sharing')
+    email_sync_tracking_disabled = fields.Boolean(related='company_id.email_sync_tracking_disabled')
     email_sync_default_share_level = fields.Selection(
         related='company_id.email_sync_default_share_level')
 

@@ -19,10 +19,16 @@ class ResUsers(models.Model):
         help='Addresses and domains (one per line) whose mail you do not want in the CRM. '
              'Mail that also involves anyone else is still synced.')
 
+    email_sync_track_opens = fields.Boolean(
+        'Track opens', default=True, help='New emails you write carry a tracking image.')
+    email_sync_track_clicks = fields.Boolean(
+        'Track clicks', default=True, help='Links in new emails you write are tracked.')
+
     def __init__(self, pool, cr):
         # Users may change these in their own Preferences.
         super(ResUsers, self).__init__(pool, cr)
-        own_fields = ['email_sync_deal_link_mode', 'email_sync_blocked']
+        own_fields = ['email_sync_deal_link_mode', 'email_sync_blocked', 'email_sync_track_opens',
+                      'email_sync_track_clicks']
         type(self).SELF_READABLE_FIELDS = list(type(self).SELF_READABLE_FIELDS) + own_fields
         type(self).SELF_WRITEABLE_FIELDS = list(type(self).SELF_WRITEABLE_FIELDS) + own_fields
 

@@ -1,0 +1,99 @@
+"""The public tracking routes: the open pixel and the click redirect.
+
+Built to answer fast and to tell nothing: plain SQL instead of the ORM, at
+most one row written per request, the same 1x1 image for a good, forged or
+unknown token, a plain 404 for a bad click token, and a redirect only to
+the URL recorded when the email was sent (never one from the request). No
+IP address is stored.
+"""
+import base64
+import datetime
+import json
+import logging
+
+import werkzeug.exceptions
+import werkzeug.utils
+
+from odoo import http
+from odoo.http import request
+
+from ..lib import open_classifier, tracking_token
+
+_logger = logging.getLogger(__name__)
+
+PIXEL = base64.b64decode('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7')
+PIXEL_HEADERS = [
+    ('Content-Type', 'image/gif'),
+    ('Content-Length', str(len(PIXEL))),
+    ('Cache-Control', 'no-store, no-cache, must-revalidate, max-age=0'),
+    ('Pragma', 'no-cache'),
+]
+
+
+class TrackingController(http.Controller):
+
+    @http.route('/ecs/t/o/<string:token>.gif', type='http', auth='public', csrf=False,
+                methods=['GET', 'HEAD'])
+    def tracking_open(self, token, **_kwargs):
+        try:
+            _record(token, 'o')
+        except Exception:  # an open must never break the image
+            _logger.exception('Recording an email open failed')
+        return request.make_response(PIXEL, headers=PIXEL_HEADERS)
+
+    @http.route('/ecs/t/c/<string:token>', type='http', auth='public', csrf=False,
+                methods=['GET', 'HEAD'])
+    def tracking_click(self, token, **_kwargs):
+        url = _record(token, 'c')
+        if not url:
+            raise werkzeug.exceptions.NotFound()
+        return werkzeug.utils.redirect(url, code=302)
+
+
+def _record(token, kind):
+    """Check the token and store the event; returns the click's URL (or True for
+    an open) when the token is good, None otherwise."""
+    parsed = tracking_token.parse_token(token)
+    if not parsed:
+        return None
+    email_id, index, _sig = parsed
+    cr = request.env.cr
+    cr.execute("""
+        SELECT m.tracking_nonce, m.track_opens, m.track_clicks, m.tracked_urls, m.date, m.user_id,
+               c.email_sync_tracking_disabled
+          FROM email_sync_message m
+          JOIN res_users u ON u.id = m.user_id
+          JOIN res_company c ON c.id = u.company_id
+         WHERE m.id = %s AND m.active AND NOT m.deleted_by_user
+    """, (email_id,))
+    row = cr.fetchone()
+    if not row:
+        return None  # unknown or deleted email: no event
+    nonce, track_opens, track_clicks, urls, sent, user_id, disabled = row
+    secret = request.env['ir.config_parameter'].sudo().get_param('database.secret')
+    if not tracking_token.verify(secret, token, nonce, kind):
+        return None
+    url = True
+    if kind == 'c':
+        urls = json.loads(urls or '[]')
+        if index >= len(urls):
+            return None
+        url = urls[index]
+    now = datetime.datetime.utcnow()
+    seconds = (now - sent).total_seconds() if sent else None
+    if disabled or (kind == 'o' and not track_opens) or (kind == 'c' and not track_clicks):
+        return url  # the link still works; nothing is recorded
+    if kind == 'o':
+        cr.execute("SELECT max(event_date) FROM email_sync_tracking_event "
+                   "WHERE message_id = %s AND kind = 'open'", (email_id,))
+        last = cr.fetchone()[0]
+        if open_classifier.is_repeat((now - last).total_seconds() if last else None):
+            return url
+    user_agent = request.httprequest.headers.get('User-Agent', '')
+    cr.execute("""
+        INSERT INTO email_sync_tracking_event (message_id, user_id, kind, event_date, url, machine,
+                                               processed, create_date, write_date)
+        VALUES (%s, %s, %s, %s, %s, %s, false, %s, %s)
+    """, (email_id, user_id, 'open' if kind == 'o' else 'click', now,
+          url if kind == 'c' else None, open_classifier.is_machine(user_agent, seconds), now, now))
+    return url
