@@ -14,7 +14,7 @@ import logging
 import werkzeug.exceptions
 import werkzeug.utils
 
-from odoo import http
+from odoo import fields, http
 from odoo.http import request
 
 from ..lib import open_classifier, tracking_token
@@ -80,14 +80,16 @@ def _record(token, kind):
             return None
         url = urls[index]
     now = datetime.datetime.utcnow()
-    seconds = (now - sent).total_seconds() if sent else None
+    # Odoo's cursor returns timestamps as text.
+    seconds = (now - fields.Datetime.from_string(sent)).total_seconds() if sent else None
     if disabled or (kind == 'o' and not track_opens) or (kind == 'c' and not track_clicks):
         return url  # the link still works; nothing is recorded
     if kind == 'o':
         cr.execute("SELECT max(event_date) FROM email_sync_tracking_event "
                    "WHERE message_id = %s AND kind = 'open'", (email_id,))
         last = cr.fetchone()[0]
-        if open_classifier.is_repeat((now - last).total_seconds() if last else None):
+        if open_classifier.is_repeat(
+                (now - fields.Datetime.from_string(last)).total_seconds() if last else None):
             return url
     user_agent = request.httprequest.headers.get('User-Agent', '')
     cr.execute("""
