@@ -88,9 +88,12 @@ class EmailSyncThread(models.Model):
             CREATE INDEX IF NOT EXISTS email_sync_thread_key_thread_idx
                 ON email_sync_thread_key (thread_id)
         """)
+        # Matches the subject lookup's order, so it reads the 20 newest threads
+        # of a subject however often that subject recurs.
+        self.env.cr.execute('DROP INDEX IF EXISTS email_sync_thread_subject_idx')
         self.env.cr.execute("""
-            CREATE INDEX IF NOT EXISTS email_sync_thread_subject_idx
-                ON email_sync_thread (mailbox_id, subject_key)
+            CREATE INDEX IF NOT EXISTS email_sync_thread_subject_recent_idx
+                ON email_sync_thread (mailbox_id, subject_key, last_date DESC NULLS LAST, id DESC)
         """)
 
     # --- access ----------------------------------------------------------

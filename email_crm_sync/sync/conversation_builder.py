@@ -51,9 +51,9 @@ class ConversationBuilder:
             SELECT id, message_id, in_reply_to, "references", subject, date, direction,
                    has_attachments, participants, from_address
               FROM email_sync_message
-             WHERE id IN %s AND thread_id IS NULL AND filtered_reason IS NULL
+             WHERE id IN %s AND mailbox_id = %s AND thread_id IS NULL AND filtered_reason IS NULL
              ORDER BY date NULLS FIRST, id
-        """, (tuple(names_by_message),))
+        """, (tuple(names_by_message), self.mailbox.id))
         touched = {}
         for row in self.cr.dictfetchall():
             thread_id = self._place(row, names_by_message[row['id']])
