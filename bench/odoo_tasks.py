@@ -14,6 +14,9 @@ sync            the addon's sync of one mailbox until done (what devenv.run_sync
                 record creation time; optionally under cProfile
 noop            N timed calls of _sync_in_new_cursor on mailboxes that are in sync
                 (the registry loaded once), with per-folder times
+conversation    fill a database with N stored emails in threads (SQL), then time storing
+                new emails through MailboxSync._store_batch, with ConversationBuilder.add
+                apart (bench/conversation_task.py)
 
 The instrumentation wraps functions in this process only; no addon file is
 changed.
@@ -35,6 +38,8 @@ import tracemalloc
 
 import odoo
 from odoo.api import Environment
+
+import conversation_task  # bench/ is sys.path[0] when this file runs as a script
 
 
 def emit(**values):
@@ -488,10 +493,14 @@ def main(argv=None):
     p.add_argument('--runs', type=int, default=10)
     p.add_argument('--warmup', type=int, default=1)
 
+    p = sub.add_parser('conversation')
+    conversation_task.add_arguments(p)
+
     args = parser.parse_args(argv)
     registry = load(args)
     task = {'setup-mailbox': task_setup_mailbox, 'set-param': task_set_param,
-            'fetchmail': task_fetchmail, 'sync': task_sync, 'noop': task_noop}[args.task]
+            'fetchmail': task_fetchmail, 'sync': task_sync, 'noop': task_noop,
+            'conversation': conversation_task.task_conversation}[args.task]
     return task(args, registry)
 
 
