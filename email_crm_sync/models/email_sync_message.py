@@ -178,10 +178,11 @@ class EmailSyncMessage(models.Model):
             })
             if (opens or clicks) and not message.open_notified:
                 message.open_notified = True
-                message._notify_sender(_('Your email of %s was opened.') % message._short_date())
+                text = _('Your email of %s was opened.') % message._short_date()
+                message._notify_sender(text, text)
             for click in clicks & new_events:
-                message._notify_sender(_('A link in your email of %s was clicked: %s')
-                                       % (message._short_date(), click.url))
+                feed = _('A link in your email of %s was clicked.') % message._short_date()
+                message._notify_sender(feed, '%s %s' % (feed[:-1] + ':', click.url))
             if message.thread_id and (opens or clicks):
                 message.thread_id.opened = True
 
@@ -192,16 +193,26 @@ class EmailSyncMessage(models.Model):
                                                   fields.Datetime.from_string(self.date))
         return local.strftime('%Y-%m-%d %H:%M')
 
-    def _notify_sender(self, text):
-        """An entry in the conversation's feed that also reaches the sender's inbox.
-        It names no subject: colleagues may see the feed of a shared conversation."""
-        thread = self.thread_id.sudo()
-        if not thread:
-            return
+    def _notify_sender(self, feed_text, inbox_text):
+        """A note on the conversation's feed, and a message in the sender's inbox.
+
+        The feed note names neither subject nor link: colleagues may read the
+        feed of a shared conversation. The inbox message (with the link) is
+        addressed to the sender alone and attached to no record, so nobody
+        else can read it.
+        """
         owner = self.user_id.partner_id
-        thread.with_context(mail_notify_author=True).message_post(
-            body=html_escape(text), subtype='mail.mt_note', author_id=owner.id,
-            partner_ids=[owner.id], record_name=_('Email conversation'))
+        thread = self.thread_id.sudo()
+        if thread:
+            thread.message_post(body=html_escape(feed_text), subtype='mail.mt_note',
+                                author_id=owner.id, record_name=_('Email conversation'))
+        self.env['mail.message'].sudo().create({
+            'body': html_escape(inbox_text), 'message_type': 'notification',
+            'subtype_id': self.env.ref('mail.mt_note').id, 'author_id': owner.id,
+            'record_name': _('Email tracking'), 'model': False, 'res_id': False,
+            'partner_ids': [(4, owner.id)],
+            'notification_ids': [(0, 0, {'res_partner_id': owner.id, 'is_read': False})],
+        })
 
     # --- archive and delete, in the CRM and (setting) in the mailbox -------
     def _propagation_enabled(self):

@@ -227,10 +227,14 @@ class TestTracking(ComposerCase):
         return self.env['email.sync.tracking.event']._cron_process()
 
     def notes(self, stored):
-        owner = self.alice.partner_id
+        """The sender's inbox messages about tracking."""
+        return self.env['mail.message'].sudo(self.alice).search(
+            [('needaction', '=', True), ('record_name', '=', 'Email tracking')], order='id').mapped('body')
+
+    def feed(self, stored):
         return self.env['mail.message'].search([
             ('model', '=', 'email.sync.thread'), ('res_id', '=', stored.thread_id.id),
-            ('partner_ids', 'in', owner.ids)]).mapped('body')
+            ('body', 'ilike', 'your email')]).mapped('body')
 
     def test_the_sender_is_told_of_the_first_human_open_and_of_each_click(self):
         html, stored = self.send('<p><a href="https://shop.example/">shop</a></p>',
@@ -245,7 +249,13 @@ class TestTracking(ComposerCase):
         self.events(stored, ('click', False, 180))
         self.assertEqual(stored.click_count, 1)
         self.assertEqual(len(self.notes(stored)), 2)
-        self.assertNotIn('Tracked offer', ' '.join(self.notes(stored)))  # no subject in the feed
+        self.assertIn('was clicked: https://shop.example/', self.notes(stored)[1])
+        # The conversation's feed, which colleagues may read, names no subject and no link.
+        self.assertEqual(len(self.feed(stored)), 2)
+        self.assertNotIn('Tracked offer', ' '.join(self.feed(stored)))
+        self.assertNotIn('shop.example', ' '.join(self.feed(stored)))
+        # Only the sender can read the inbox message with the link.
+        self.assertFalse(self.env['mail.message'].sudo(self.bob).search([('body', 'ilike', 'shop.example')]))
         self.assertIn('fa-eye', stored.thread_id.conversation_html)
         self.assertIn('1 click(s)', stored.thread_id.conversation_html)
 
