@@ -95,24 +95,21 @@ def drop_database(name, data_dir=None):
 
 def install_database(config_path, name, modules=(ADDON,), demo=False, log_path=None):
     """A new database ``name`` with ``modules`` installed (Odoo's own installer)."""
-    args = ['-d', name, '-i', ','.join(modules), '--stop-after-init', '--db-filter=^%s$' % name]
-    if demo:
-        args.append('--without-demo=')
-    log = open(log_path, 'ab') if log_path else subprocess.DEVNULL
-    try:
-        done = subprocess.run(odoo_command(config_path, *args), env=odoo_env(),
-                              stdout=log, stderr=subprocess.STDOUT)
-    finally:
-        if log_path:
-            log.close()
-    if done.returncode != 0 or not database_exists(name):
+    args = ['-i', ','.join(modules)] + (['--without-demo='] if demo else [])
+    _run_stopping(config_path, name, args, log_path, 'installing')
+    if not database_exists(name):
         raise RuntimeError('installing %s into database %s failed (see %s)'
                            % (','.join(modules), name, log_path or 'the log'))
 
 
 def update_database(config_path, name, modules=(ADDON,), log_path=None):
     """Upgrade ``modules`` in an existing database (Odoo's ``-u``)."""
-    args = ['-d', name, '-u', ','.join(modules), '--stop-after-init', '--db-filter=^%s$' % name]
+    _run_stopping(config_path, name, ['-u', ','.join(modules)], log_path, 'updating')
+
+
+def _run_stopping(config_path, name, args, log_path, doing):
+    """Run Odoo on database ``name`` with ``--stop-after-init``, its output to ``log_path``."""
+    args = ['-d', name] + args + ['--stop-after-init', '--db-filter=^%s$' % name]
     log = open(log_path, 'ab') if log_path else subprocess.DEVNULL
     try:
         done = subprocess.run(odoo_command(config_path, *args), env=odoo_env(),
@@ -121,8 +118,8 @@ def update_database(config_path, name, modules=(ADDON,), log_path=None):
         if log_path:
             log.close()
     if done.returncode != 0:
-        raise RuntimeError('updating %s in database %s failed (see %s)'
-                           % (','.join(modules), name, log_path or 'the log'))
+        raise RuntimeError('%s %s in database %s failed (see %s)'
+                           % (doing, args[3], name, log_path or 'the log'))
 
 
 def addon_fingerprint():

@@ -45,11 +45,17 @@ def normalize(text: str | None) -> str:
     match = re.search(r'<([^<>]*)>', text)
     if match:
         text = match.group(1)
+    return '' if ' ' in text.strip() else addr_spec(text)
+
+
+def addr_spec(text: str) -> str:
+    """A bare address lower-cased, without <>, "mailto:" or a trailing dot, its
+    domain in Unicode; '' when it is no address."""
     text = text.strip().strip('<>').strip().lower()
     if text.startswith('mailto:'):
         text = text[7:]
     local, at, domain = text.rpartition('@')
-    if not at or not local or not domain or ' ' in text:
+    if not at or not local or not domain:
         return ''
     domain = domain.rstrip('.')
     if 'xn--' in domain:

@@ -44,6 +44,8 @@ from email import utils as email_utils
 from email.generator import BytesGenerator
 from email.parser import BytesParser
 
+from . import address_rules
+
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 SYNTHETIC_ID_DOMAIN = 'email-crm-sync.invalid'
 HEADERS_TEXT_LIMIT = 1024 * 1024     # bytes of the header block kept for display
@@ -463,19 +465,7 @@ def _clean_name(name):
 
 
 def _normalise_email(addr):
-    addr = _strip_nul(_fix_8bit(addr)).strip().strip('<>').strip().lower()
-    if addr.startswith('mailto:'):
-        addr = addr[7:]
-    local, at, domain = addr.rpartition('@')
-    if not at or not local or not domain:
-        return None
-    domain = domain.rstrip('.')
-    if 'xn--' in domain:
-        try:
-            domain = domain.encode('ascii').decode('idna')
-        except (UnicodeError, ValueError):
-            pass
-    return '%s@%s' % (local, domain)
+    return address_rules.addr_spec(_strip_nul(_fix_8bit(addr))) or None
 
 
 # -- message ids ------------------------------------------------------------------
