@@ -23,6 +23,7 @@ DB_NAME = os.environ.get('ECS_DEMO_DB', 'email_crm_sync_demo')
 HTTP_PORT = int(os.environ.get('ECS_HTTP_PORT', '8069'))
 MAIL_LOGIN, MAIL_PASSWORD = 'demo', 'demo'
 MAIL_ADDRESS = 'demo@localhost'
+SMTP_PORT = 10025   # the demo relay (python -m devenv smtp start)
 MESSAGE_COUNT = 300
 FINGERPRINT_PARAM = 'email_crm_sync.demo_addon_fingerprint'
 
@@ -93,8 +94,15 @@ def connect_demo_mailbox(dovecot, fingerprint):
             })
         # The demo Dovecot's certificate is self-signed and made on this
         # machine: trust exactly that one, as a user would after comparing.
+        # Mail written in the CRM goes out through the demo SMTP relay (same
+        # certificate as Dovecot) and, addressed to <user>@localhost, lands in Dovecot.
         mailbox.sudo().write({'tls_trusted_fingerprint': certificate_fingerprint(dovecot.cert_path),
-                              'imap_port': dovecot.imaps_port})
+                              'imap_port': dovecot.imaps_port, 'smtp_host': '127.0.0.1',
+                              'smtp_port': SMTP_PORT, 'smtp_security': 'starttls'})
+        if not mailbox.signature:
+            mailbox.sudo().signature = '<p>Marc Demo<br>Sales Manager, Demo Trading Ltd.</p>'
+        # Tracking links in sent mail point at this server.
+        env['ir.config_parameter'].set_param('web.base.url', 'http://127.0.0.1:%d' % HTTP_PORT)
         mailbox.action_test_connection()
         cr.commit()
         if mailbox.state != 'ok':
