@@ -41,14 +41,12 @@ class EmailSyncComposer(models.TransientModel):
     thread_id = fields.Many2one('email.sync.thread', 'Conversation')
     lead_id = fields.Many2one('crm.lead', 'Deal')
     partner_id = fields.Many2one('res.partner', 'Contact')
-    tracking_allowed = fields.Boolean(compute='_compute_tracking_allowed')
+    # A default, not a computed field: the web client fills the form from
+    # default_get. Sending checks the company's setting again anyway.
+    tracking_allowed = fields.Boolean(
+        readonly=True, default=lambda self: not self.env.user.company_id.email_sync_tracking_disabled)
     track_opens = fields.Boolean(default=lambda self: self.env.user.email_sync_track_opens)
     track_clicks = fields.Boolean(default=lambda self: self.env.user.email_sync_track_clicks)
-
-    def _compute_tracking_allowed(self):
-        allowed = not self.env.user.company_id.email_sync_tracking_disabled
-        for composer in self:
-            composer.tracking_allowed = allowed
 
     # --- what the composer opens with ------------------------------------
     @api.model
