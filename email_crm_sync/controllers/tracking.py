@@ -21,6 +21,7 @@ from ..lib import open_classifier, tracking_token
 
 _logger = logging.getLogger(__name__)
 
+EPOCH = datetime.datetime(1970, 1, 1)
 PIXEL = base64.b64decode('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7')
 PIXEL_HEADERS = [
     ('Content-Type', 'image/gif'),
@@ -85,17 +86,22 @@ def _record(token, kind):
     if disabled or (kind == 'o' and not track_opens) or (kind == 'c' and not track_clicks):
         return url  # the link still works; nothing is recorded
     if kind == 'o':
-        cr.execute("SELECT max(event_date) FROM email_sync_tracking_event "
-                   "WHERE message_id = %s AND kind = 'open'", (email_id,))
-        last = cr.fetchone()[0]
-        if open_classifier.is_repeat(
-                (now - fields.Datetime.from_string(last)).total_seconds() if last else None):
+        # Seconds since the last open, computed by PostgreSQL to the microsecond.
+        cr.execute("SELECT extract(epoch FROM %s - max(event_date)) FROM email_sync_tracking_event "
+                   "WHERE message_id = %s AND kind = 'open'", (now, email_id))
+        since_last = cr.fetchone()[0]
+        if open_classifier.is_repeat(float(since_last) if since_last is not None else None):
             return url
     user_agent = request.httprequest.headers.get('User-Agent', '')
+    # Two workers answering the same open at once: the unique (email, slot) index keeps one.
+    open_slot = int((now - EPOCH).total_seconds() // open_classifier.REPEAT_SECONDS) \
+        if kind == 'o' else None
     cr.execute("""
         INSERT INTO email_sync_tracking_event (message_id, user_id, kind, event_date, url, machine,
-                                               processed, create_date, write_date)
-        VALUES (%s, %s, %s, %s, %s, %s, false, %s, %s)
+                                               processed, open_slot, create_date, write_date)
+        VALUES (%s, %s, %s, %s, %s, %s, false, %s, %s, %s)
+        ON CONFLICT (message_id, open_slot) WHERE kind = 'open' DO NOTHING
     """, (email_id, user_id, 'open' if kind == 'o' else 'click', now,
-          url if kind == 'c' else None, open_classifier.is_machine(user_agent, seconds), now, now))
+          url if kind == 'c' else None, open_classifier.is_machine(user_agent, seconds), open_slot,
+          now, now))
     return url

@@ -22,6 +22,15 @@ class EmailSyncTrackingEvent(models.Model):
         'Machine', readonly=True,
         help='A mail privacy proxy or link scanner, not a person: such opens do not notify.')
     processed = fields.Boolean(readonly=True, index=True)
+    open_slot = fields.Integer(
+        readonly=True, help='Ten-second slot of an open: one open per email and slot, so that '
+                            'workers answering the same open at once store it once.')
+
+    def init(self):
+        self.env.cr.execute("""
+            CREATE UNIQUE INDEX IF NOT EXISTS email_sync_tracking_event_open_slot_uniq
+                ON email_sync_tracking_event (message_id, open_slot) WHERE kind = 'open'
+        """)
 
     @api.model
     def _cron_process(self, limit=5000):
