@@ -54,6 +54,8 @@ import time
 import odoo
 from odoo.api import Environment
 
+from bench_mailbox import salesperson_with_mailbox
+
 OWNER_NAME, OWNER_ADDR = 'Sam Seller', 'sam.seller@bench-corp.example'
 OWN_DOMAIN = 'bench-corp.example'
 COLLEAGUES = (('Cora Colleague', 'cora.colleague@bench-corp.example'),
@@ -241,24 +243,11 @@ def instrument():
 # -- setup ----------------------------------------------------------------------------
 
 def setup(env):
-    from odoo.addons.email_crm_sync.lib.imap_session import FolderInfo
     company = env.user.company_id
     company.write({'email_sync_internal_domains': OWN_DOMAIN, 'email_sync_create_contacts': True,
                    'email_sync_never_log': False})
-    groups = [env.ref('base.group_user').id, env.ref('sales_team.group_sale_salesman').id]
-    user = env['res.users'].with_context(no_reset_password=True).create({
-        'name': OWNER_NAME, 'login': 'sam.seller', 'password': 'sam.seller-pw', 'email': OWNER_ADDR,
-        'groups_id': [(6, 0, groups)]})
-    custom = env.ref('email_crm_sync.email_sync_provider_custom')
-    mailbox = env['email.sync.mailbox'].sudo(user).create({
-        'name': 'Bench conversations', 'email': OWNER_ADDR, 'provider_id': custom.id,
-        'imap_host': '127.0.0.1', 'imap_port': 993, 'imap_security': 'ssl',
-        'login': OWNER_ADDR, 'password': 'unused', 'lookback': 'all'})
-    env['email.sync.folder']._merge_listing(mailbox, [
-        FolderInfo('INBOX', '/', (), 'inbox', True),
-        FolderInfo('Sent', '/', ('\\Sent',), 'sent', True)])
-    mailbox = mailbox.sudo()
-    folders = {f.name: f for f in mailbox.folder_ids}
+    user, mailbox, folders = salesperson_with_mailbox(env, OWNER_NAME, 'sam.seller', OWNER_ADDR,
+                                                      'Bench conversations')
     return user, mailbox, folders['INBOX'], folders['Sent']
 
 

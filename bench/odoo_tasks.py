@@ -17,6 +17,8 @@ noop            N timed calls of _sync_in_new_cursor on mailboxes that are in sy
 conversation    fill a database with N stored emails in threads (SQL), then time storing
                 new emails through MailboxSync._store_batch, with ConversationBuilder.add
                 apart (bench/conversation_task.py)
+pixel-setup     a salesperson's N sent emails with open tracking (nonces) and a small
+                public PNG attachment, for bench/pixel_rps.py (bench/pixel_task.py)
 
 The instrumentation wraps functions in this process only; no addon file is
 changed.
@@ -40,6 +42,7 @@ import odoo
 from odoo.api import Environment
 
 import conversation_task  # bench/ is sys.path[0] when this file runs as a script
+import pixel_task
 
 
 def emit(**values):
@@ -496,11 +499,15 @@ def main(argv=None):
     p = sub.add_parser('conversation')
     conversation_task.add_arguments(p)
 
+    p = sub.add_parser('pixel-setup')
+    pixel_task.add_arguments(p)
+
     args = parser.parse_args(argv)
     registry = load(args)
     task = {'setup-mailbox': task_setup_mailbox, 'set-param': task_set_param,
             'fetchmail': task_fetchmail, 'sync': task_sync, 'noop': task_noop,
-            'conversation': conversation_task.task_conversation}[args.task]
+            'conversation': conversation_task.task_conversation,
+            'pixel-setup': pixel_task.task_pixel_setup}[args.task]
     return task(args, registry)
 
 
