@@ -11,6 +11,7 @@ import datetime
 import json
 import logging
 
+import psycopg2.errors
 import werkzeug.exceptions
 import werkzeug.utils
 
@@ -93,10 +94,21 @@ def _record(token, kind):
         if open_classifier.is_repeat(float(since_last) if since_last is not None else None):
             return url
     user_agent = request.httprequest.headers.get('User-Agent', '')
-    # Two workers answering the same open at once: the unique (email, slot) index keeps one.
+    # Two workers answering the same open at once: the unique (email, slot) index keeps
+    # one; the other gets a serialization failure (REPEATABLE READ), which is no error
+    # here, hence the savepoint and the raw cursor (Odoo's would log it as a bad query).
     open_slot = int((now - EPOCH).total_seconds() // open_classifier.REPEAT_SECONDS) \
         if kind == 'o' else None
-    cr.execute("""
+    try:
+        with cr.savepoint():
+            _insert_event(cr, email_id, user_id, kind, now, url, user_agent, seconds, open_slot)
+    except psycopg2.errors.SerializationFailure:
+        pass  # the same open, stored by the other worker
+    return url
+
+
+def _insert_event(cr, email_id, user_id, kind, now, url, user_agent, seconds, open_slot):
+    cr._obj.execute("""
         INSERT INTO email_sync_tracking_event (message_id, user_id, kind, event_date, url, machine,
                                                processed, open_slot, create_date, write_date)
         VALUES (%s, %s, %s, %s, %s, %s, false, %s, %s, %s)
@@ -104,4 +116,3 @@ def _record(token, kind):
     """, (email_id, user_id, 'open' if kind == 'o' else 'click', now,
           url if kind == 'c' else None, open_classifier.is_machine(user_agent, seconds), open_slot,
           now, now))
-    return url
