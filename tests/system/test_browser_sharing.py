@@ -81,6 +81,8 @@ def shared(admin_rpc, dovecot, dovecot_fingerprint, smtp_relay):
             == {'id': thread_id, 'visibility': 'shared', 'share_level': 'metadata', 'partner_ids': []}
         assert victor('email.sync.thread', 'search', []) == [thread_id]
         yield {'box': box, 'thread_id': thread_id}
+        # Other tests' salespeople must not find this shared conversation in their Inbox.
+        owner('email.sync.thread', 'write', [thread_id], {'visibility': 'private'})
     finally:
         admin_rpc('res.company', 'write', [company], {'email_sync_create_contacts': create_contacts})
 

@@ -126,6 +126,9 @@ def world(admin_rpc, odoo_server, dovecot, dovecot_fingerprint, smtp_relay):
         emails[level] = {'email': email_id, 'thread': thread_id, 'attachment': attachment_id}
     try:
         yield {'box': box, 'people': people, 'emails': emails, 'deal': deal, 'server': odoo_server}
+        # Other tests' salespeople must not find these shared conversations in their Inbox.
+        owner('email.sync.thread', 'write', owner('email.sync.thread', 'search', []),
+              {'visibility': 'private'})
     finally:
         admin_rpc('res.company', 'write', [company], {'email_sync_create_contacts': True})
 
