@@ -1,6 +1,7 @@
 import base64
 import datetime
 import json
+from email.utils import getaddresses
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -81,7 +82,7 @@ class EmailSyncComposer(models.TransientModel):
         Partner = self.env['res.partner']
 
         def partners(text):
-            addresses = [address_rules.normalize(a) for a in (text or '').split(',')]
+            addresses = [address_rules.normalize(a) for _name, a in getaddresses([text or ''])]
             addresses = [a for a in addresses if a and a not in own_addresses]
             found = Partner._email_sync_find(addresses)
             ids = []

@@ -303,12 +303,16 @@ class EmailSyncThread(models.Model):
                                                         'why': why, 'all_dropped': True})
                 if why is None:
                     state['all_dropped'] = False
+            to_hide, to_restore = {}, []
             for thread_id, state in verdicts.items():
-                thread = self.sudo().browse(thread_id)
                 if state['all_dropped'] and state['active']:
-                    thread.write({'active': False, 'hidden_reason': state['why']})
-                    hidden += 1
+                    to_hide.setdefault(state['why'], []).append(thread_id)
                 elif not state['all_dropped'] and not state['active'] and state['reason']:
-                    thread.write({'active': True, 'hidden_reason': False})
-                    restored += 1
+                    to_restore.append(thread_id)
+            Thread = self.sudo().with_context(active_test=False)
+            for reason, ids in to_hide.items():
+                Thread.browse(ids).write({'active': False, 'hidden_reason': reason})
+                hidden += len(ids)
+            Thread.browse(to_restore).write({'active': True, 'hidden_reason': False})
+            restored += len(to_restore)
         return hidden, restored
