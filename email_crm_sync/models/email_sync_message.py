@@ -3,7 +3,6 @@ import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import html_escape
 
 from ..lib import visibility as sharing
 
@@ -154,65 +153,6 @@ class EmailSyncMessage(models.Model):
     def _compute_folder_names(self):
         for message in self:
             message.folder_names = ', '.join(message.folder_link_ids.mapped('folder_id.name'))
-
-    # --- tracking ----------------------------------------------------------
-    def _apply_tracking_events(self, new_events):
-        """Update counters from the events, count a machine open followed by a
-        click as a person's, and tell the sender about the first human open
-        and each click (``new_events``: the events not processed before)."""
-        from ..lib import open_classifier
-        for message in self.sudo():
-            events = message.tracking_event_ids.sorted(lambda e: (e.event_date, e.id))
-            promoted = open_classifier.promote_on_click(
-                [(e.id, e.kind, e.machine, fields.Datetime.from_string(e.event_date)) for e in events])
-            if promoted:
-                events.filtered(lambda e: e.id in promoted).write({'machine': False})
-            opens = events.filtered(lambda e: e.kind == 'open' and not e.machine)
-            clicks = events.filtered(lambda e: e.kind == 'click' and not e.machine)
-            message.write({
-                'open_count': len(opens),
-                'click_count': len(clicks),
-                'first_open_date': opens[:1].event_date or False,
-                'last_open_date': opens[-1:].event_date or False,
-                'last_click_date': clicks[-1:].event_date or False,
-            })
-            if (opens or clicks) and not message.open_notified:
-                message.open_notified = True
-                text = _('Your email of %s was opened.') % message._short_date()
-                message._notify_sender(text, text)
-            for click in clicks & new_events:
-                feed = _('A link in your email of %s was clicked.') % message._short_date()
-                message._notify_sender(feed, '%s %s' % (feed[:-1] + ':', click.url))
-            if message.thread_id and (opens or clicks):
-                message.thread_id.opened = True
-
-    def _short_date(self):
-        if not self.date:
-            return ''
-        local = fields.Datetime.context_timestamp(self.with_context(tz=self.user_id.tz or 'UTC'),
-                                                  fields.Datetime.from_string(self.date))
-        return local.strftime('%Y-%m-%d %H:%M')
-
-    def _notify_sender(self, feed_text, inbox_text):
-        """A note on the conversation's feed, and a message in the sender's inbox.
-
-        The feed note names neither subject nor link: colleagues may read the
-        feed of a shared conversation. The inbox message (with the link) is
-        addressed to the sender alone and attached to no record, so nobody
-        else can read it.
-        """
-        owner = self.user_id.partner_id
-        thread = self.thread_id.sudo()
-        if thread:
-            thread.message_post(body=html_escape(feed_text), subtype='mail.mt_note',
-                                author_id=owner.id, record_name=_('Email conversation'))
-        self.env['mail.message'].sudo().create({
-            'body': html_escape(inbox_text), 'message_type': 'notification',
-            'subtype_id': self.env.ref('mail.mt_note').id, 'author_id': owner.id,
-            'record_name': _('Email tracking'), 'model': False, 'res_id': False,
-            'partner_ids': [(4, owner.id)],
-            'notification_ids': [(0, 0, {'res_partner_id': owner.id, 'is_read': False})],
-        })
 
     # --- archive and delete, in the CRM and (setting) in the mailbox -------
     def _propagation_enabled(self):

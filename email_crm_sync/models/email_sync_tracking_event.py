@@ -1,4 +1,7 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.tools import html_escape
+
+from ..lib import open_classifier
 
 KINDS = [('open', 'Opened'), ('click', 'Clicked')]
 
@@ -39,6 +42,65 @@ class EmailSyncTrackingEvent(models.Model):
         events = self.sudo().search([('processed', '=', False)], order='id', limit=limit)
         if not events:
             return 0
-        events.mapped('message_id')._apply_tracking_events(events)
+        events._apply_to_emails()
         events.write({'processed': True})
         return len(events)
+
+    def _apply_to_emails(self):
+        """Update the counters of these new events' emails, count a machine open
+        followed by a click as a person's, and tell the sender about the first
+        human open and each click."""
+        for message in self.mapped('message_id').sudo():
+            events = message.tracking_event_ids.sorted(lambda e: (e.event_date, e.id))
+            promoted = open_classifier.promote_on_click(
+                [(e.id, e.kind, e.machine, fields.Datetime.from_string(e.event_date)) for e in events])
+            if promoted:
+                events.filtered(lambda e: e.id in promoted).write({'machine': False})
+            opens = events.filtered(lambda e: e.kind == 'open' and not e.machine)
+            clicks = events.filtered(lambda e: e.kind == 'click' and not e.machine)
+            message.write({
+                'open_count': len(opens),
+                'click_count': len(clicks),
+                'first_open_date': opens[:1].event_date or False,
+                'last_open_date': opens[-1:].event_date or False,
+                'last_click_date': clicks[-1:].event_date or False,
+            })
+            when = _short_date(message)
+            if (opens or clicks) and not message.open_notified:
+                message.open_notified = True
+                text = _('Your email of %s was opened.') % when
+                _notify_sender(message, text, text)
+            for click in clicks & self:
+                feed = _('A link in your email of %s was clicked.') % when
+                _notify_sender(message, feed, '%s %s' % (feed[:-1] + ':', click.url))
+            if message.thread_id and (opens or clicks):
+                message.thread_id.opened = True
+
+
+def _short_date(message):
+    if not message.date:
+        return ''
+    local = fields.Datetime.context_timestamp(message.with_context(tz=message.user_id.tz or 'UTC'),
+                                              fields.Datetime.from_string(message.date))
+    return local.strftime('%Y-%m-%d %H:%M')
+
+
+def _notify_sender(message, feed_text, inbox_text):
+    """A note on the conversation's feed, and a message in the sender's inbox.
+
+    The feed note names neither subject nor link: colleagues may read the feed
+    of a shared conversation. The inbox message (with the link) is addressed
+    to the sender alone and attached to no record, so nobody else can read it.
+    """
+    owner = message.user_id.partner_id
+    thread = message.thread_id.sudo()
+    if thread:
+        thread.message_post(body=html_escape(feed_text), subtype='mail.mt_note',
+                            author_id=owner.id, record_name=_('Email conversation'))
+    message.env['mail.message'].sudo().create({
+        'body': html_escape(inbox_text), 'message_type': 'notification',
+        'subtype_id': message.env.ref('mail.mt_note').id, 'author_id': owner.id,
+        'record_name': _('Email tracking'), 'model': False, 'res_id': False,
+        'partner_ids': [(4, owner.id)],
+        'notification_ids': [(0, 0, {'res_partner_id': owner.id, 'is_read': False})],
+    })
