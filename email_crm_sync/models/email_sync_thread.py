@@ -278,12 +278,13 @@ class EmailSyncThread(models.Model):
 
     # --- mail rules applied to what is stored -----------------------------
     @api.model
-    def _reapply_rules(self):
+    def _reapply_rules(self, mailboxes=None):
         """Hide stored threads the mail rules now exclude, and restore those they
-        no longer exclude. Returns (hidden, restored) counts."""
+        no longer exclude (all mailboxes, or ``mailboxes``). Returns (hidden, restored)."""
         hidden = restored = 0
-        mailboxes = self.env['email.sync.mailbox'].sudo().with_context(active_test=False).search([])
-        for mailbox in mailboxes:
+        if mailboxes is None:
+            mailboxes = self.env['email.sync.mailbox'].with_context(active_test=False).search([])
+        for mailbox in mailboxes.sudo():
             rules = mailbox.user_id.company_id._email_sync_rules()
             own = mailbox._own_addresses()
             blocked = mailbox.user_id._email_sync_blocked_entries()

@@ -1,5 +1,7 @@
 """Conversations as the sync builds them: threading, the mail rules,
 contacts and deals, on the real database and the sync's own storing path."""
+from odoo.exceptions import AccessError
+
 from ..lib.imap_session import FolderInfo
 from .common import EmailSyncCase
 from .mail_factory import deliver, raw_mail
@@ -314,3 +316,17 @@ class TestUnplacedMail(ConversationCase):
         self.assertEqual(first.thread_id.message_count, 2)
         self.assertEqual(self.partner('carl@customer.example').name, 'Carl Customer')
         self.assertEqual(ConversationBuilder(self.mailbox.sudo()).add_unplaced(), 0)
+
+
+class TestReapplyingMyBlockList(ConversationCase):
+
+    def test_a_user_reapplies_their_own_block_list_to_their_stored_mail(self):
+        self.deliver(raw_mail('news@shop.example', ALICE, 'Sale', 'b1@s'))
+        self.deliver(raw_mail(CARL, ALICE, 'Quote', 'b2@c'))
+        alice = self.alice.sudo(self.alice)
+        alice.write({'email_sync_blocked': 'shop.example'})
+        alice.action_email_sync_reapply_rules()
+        self.assertIn('1 conversation(s) hidden, 0 restored', self.alice.email_sync_last_reapply)
+        self.assertEqual(self.threads().filtered('active').mapped('name'), ['Quote'])
+        with self.assertRaises(AccessError):
+            self.bob.sudo(self.alice).action_email_sync_reapply_rules()
