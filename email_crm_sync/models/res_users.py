@@ -51,4 +51,7 @@ class ResUsers(models.Model):
         hidden, restored = self.env['email.sync.thread'].sudo()._reapply_rules(mailboxes)
         self.sudo().email_sync_last_reapply = _('%s: %d conversation(s) hidden, %d restored.') % (
             fields.Datetime.now()[:16], hidden, restored)
-        return True
+        # Back to the Preferences dialog (a button closes it), now showing the result.
+        action = self.env.ref('base.action_res_users_my').read()[0]
+        action['res_id'] = self.id
+        return action
