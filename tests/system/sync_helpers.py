@@ -1,7 +1,10 @@
 """Shared steps of the sync system tests: a salesperson with a mailbox on the
 test Dovecot, a sync run in a process of its own, and what got stored."""
+import email
+import email.policy
 import json
 import subprocess
+import time
 
 import psycopg2
 
@@ -118,3 +121,18 @@ def _message_id(raw):
         if not line.strip():
             break
     return None
+
+
+def received(dovecot, login, password, subject, timeout=20):
+    """The newest message with ``subject`` in ``login``'s INBOX, as a mail client
+    gets it, waiting for delivery up to ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    with dovecot.imap_client(login, password) as client:
+        while True:
+            client.select_folder('INBOX', readonly=True)
+            uids = client.search(['SUBJECT', subject])
+            if uids:
+                raw = client.fetch(uids[-1:], ['BODY.PEEK[]'])[uids[-1]][b'BODY[]']
+                return email.message_from_bytes(raw, policy=email.policy.default)
+            assert time.monotonic() < deadline, 'not delivered: %s' % subject
+            time.sleep(0.3)

@@ -6,17 +6,14 @@ in To and her signature under the text; she types a subject and a few lines
 receives the email through the SMTP relay (read over IMAP, the Arabic line laid
 out by its own script, the open-tracking image in it) and the deal counts the
 conversation. Screenshots go to test-artifacts/."""
-import email
-import email.policy
 import os
-import time
 
 import lxml.html
 import pytest
 from playwright.sync_api import expect
 
 from .browser import ARTIFACTS, login
-from .sync_helpers import SyncedMailbox
+from .sync_helpers import SyncedMailbox, received
 
 pytestmark = pytest.mark.browser
 
@@ -55,18 +52,9 @@ def deal(admin_rpc, dovecot, dovecot_fingerprint, smtp_relay, odoo_server):
     return {'box': box, 'customer_id': customer_id, 'lead_id': lead_id}
 
 
-def _received(dovecot, subject, timeout=20):
+def _received(dovecot, subject):
     """The message as Bob's mail client gets it."""
-    deadline = time.monotonic() + timeout
-    with dovecot.imap_client('bob', 'bob-pass') as client:
-        while True:
-            client.select_folder('INBOX', readonly=True)
-            uids = client.search(['SUBJECT', subject])
-            if uids:
-                raw = client.fetch(uids[-1:], ['BODY.PEEK[]'])[uids[-1]][b'BODY[]']
-                return email.message_from_bytes(raw, policy=email.policy.default)
-            assert time.monotonic() < deadline, 'not delivered: %s' % subject
-            time.sleep(0.3)
+    return received(dovecot, 'bob', 'bob-pass', subject)
 
 
 def _open_deal(page, server, lead_id):

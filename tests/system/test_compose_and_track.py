@@ -4,15 +4,13 @@ Dovecot, read back over IMAP by the recipient, whose "mail client" fetches
 the tracking image and follows a tracked link over HTTP. The events, the
 sender's notification, the icons, the Sent copy and the tracking rules are
 then checked as the CRM shows them."""
-import email
-import email.policy
 import re
 import time
 
 import pytest
 import requests
 
-from .sync_helpers import SyncedMailbox
+from .sync_helpers import SyncedMailbox, received
 
 BROWSER_UA = ('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) '
               'Chrome/126.0 Safari/537.36')
@@ -46,18 +44,9 @@ def _compose(box, subject, body, **values):
     return action['res_id']
 
 
-def _received(dovecot, subject, timeout=20):
+def _received(dovecot, subject):
     """The message as Bob's mail client gets it."""
-    deadline = time.monotonic() + timeout
-    with dovecot.imap_client('bob', 'bob-pass') as client:
-        while True:
-            client.select_folder('INBOX', readonly=True)
-            uids = client.search(['SUBJECT', subject])
-            if uids:
-                raw = client.fetch(uids[-1:], ['BODY.PEEK[]'])[uids[-1]][b'BODY[]']
-                return email.message_from_bytes(raw, policy=email.policy.default)
-            assert time.monotonic() < deadline, 'not delivered: %s' % subject
-            time.sleep(0.3)
+    return received(dovecot, 'bob', 'bob-pass', subject)
 
 
 def _html(message):
