@@ -61,7 +61,7 @@ DB = 'ecs_bench_pixel'
 KINDS = ('image', 'pixel', 'pixel_one')
 LABELS = {'image': '/web/image/<id> (%d B PNG)', 'pixel': '/ecs/t/o/<token>.gif, a new email each request',
           'pixel_one': '/ecs/t/o/<token>.gif, one email (repeat path)'}
-# The route's answer (controllers/tracking.py PIXEL).
+# The route's answer (controllers/main.py PIXEL).
 GIF = base64.b64decode('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7')
 # A mail client's user agent: a person's open (the classifier reads the whole list).
 USER_AGENT = ('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) '

@@ -1,1 +1,1 @@
-from . import tracking
+from . import main
