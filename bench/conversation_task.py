@@ -686,28 +686,15 @@ def vacuum_analyze(db_name):
 
 def raw_email(sender, to, subject, message_id, date, cc=(), in_reply_to=None, references=(),
               body='Hello', attachment=False):
-    """A plain email (as tests/mail_factory.raw_mail writes them); people as (name, address)."""
+    """A plain email, written by the addon's tests/mail_factory; people as (name, address)."""
+    from odoo.addons.email_crm_sync.tests.mail_factory import raw_mail
+
     def people(items):
-        return ', '.join('%s <%s>' % p for p in items)
-    lines = ['From: %s' % people([sender]), 'To: %s' % people(to)]
-    if cc:
-        lines.append('Cc: %s' % people(cc))
-    lines += ['Subject: %s' % subject,
-              'Date: %s' % email.utils.format_datetime(date.replace(tzinfo=datetime.timezone.utc)),
-              'Message-ID: <%s>' % message_id, 'MIME-Version: 1.0']
-    if in_reply_to:
-        lines.append('In-Reply-To: <%s>' % in_reply_to)
-    if references:
-        lines.append('References: %s' % ' '.join('<%s>' % r for r in references))
-    if attachment:
-        lines += ['Content-Type: multipart/mixed; boundary="b"', '', '--b',
-                  'Content-Type: text/plain; charset=utf-8', '', body, '--b',
-                  'Content-Type: application/pdf; name="offer.pdf"',
-                  'Content-Disposition: attachment; filename="offer.pdf"', '',
-                  '%PDF-1.4 ' + 'x' * 2000, '--b--']
-    else:
-        lines += ['Content-Type: text/plain; charset=utf-8', '', body]
-    return ('\r\n'.join(lines) + '\r\n').encode('utf-8')
+        return ['%s <%s>' % p for p in items]
+    return raw_mail(people([sender])[0], people(to), subject, message_id, in_reply_to=in_reply_to,
+                    references=references, cc=people(cc),
+                    date=email.utils.format_datetime(date.replace(tzinfo=datetime.timezone.utc)),
+                    body=body, attachment=attachment, attachment_size=2000)
 
 
 class Item:

@@ -10,8 +10,10 @@ _uids = itertools.count(1000)
 
 
 def raw_mail(sender, to, subject, message_id, in_reply_to=None, references=(), cc=(),
-             date='Tue, 24 Nov 2026 09:30:00 +0000', body='Hello', attachment=False):
-    """A plain email; addresses as "Name <address>" or bare."""
+             date='Tue, 24 Nov 2026 09:30:00 +0000', body='Hello', attachment=False,
+             attachment_size=1):
+    """A plain email; addresses as "Name <address>" or bare; with ``attachment``, a PDF
+    of about ``attachment_size`` bytes."""
     lines = ['From: %s' % sender, 'To: %s' % ', '.join(to if isinstance(to, (list, tuple)) else [to])]
     if cc:
         lines.append('Cc: %s' % ', '.join(cc))
@@ -25,7 +27,8 @@ def raw_mail(sender, to, subject, message_id, in_reply_to=None, references=(), c
         lines += ['Content-Type: multipart/mixed; boundary="b"', '', '--b',
                   'Content-Type: text/plain; charset=utf-8', '', body, '--b',
                   'Content-Type: application/pdf; name="offer.pdf"',
-                  'Content-Disposition: attachment; filename="offer.pdf"', '', '%PDF-1.4 x', '--b--']
+                  'Content-Disposition: attachment; filename="offer.pdf"', '',
+                  '%PDF-1.4 ' + 'x' * attachment_size, '--b--']
     else:
         lines += ['Content-Type: text/plain; charset=utf-8', '', body]
     return ('\r\n'.join(lines) + '\r\n').encode('utf-8')
