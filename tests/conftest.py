@@ -48,7 +48,7 @@ def clone_db(odoo_config):
     made = []
 
     def clone():
-        name = 'ecs_test_sys_%s_%d' % (os.getpid(), next(_clone_numbers))
+        name = '%s_sys_%s_%d' % (test_databases.PREFIX, os.getpid(), next(_clone_numbers))
         odoo_env.clone_database(test_databases.TEMPLATE_DB, name, test_databases.DATA_DIR)
         made.append(name)
         return name

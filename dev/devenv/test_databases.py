@@ -13,8 +13,10 @@ from . import odoo, paths
 TEST_DIR = os.path.join(paths.RUN_DIR, 'test')
 DATA_DIR = os.path.join(TEST_DIR, 'data')
 CONFIG_PATH = os.path.join(TEST_DIR, 'odoo.conf')
-TEMPLATE_DB = 'ecs_test_template'
-UNIT_DB = 'ecs_test_unit'
+# Two checkouts on one PostgreSQL test side by side with prefixes of their own.
+PREFIX = os.environ.get('ECS_TEST_DB_PREFIX', 'ecs_test')
+TEMPLATE_DB = PREFIX + '_template'
+UNIT_DB = PREFIX + '_unit'
 
 
 def prepare():
