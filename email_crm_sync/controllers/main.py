@@ -12,7 +12,6 @@ import json
 import logging
 
 import psycopg2.errors
-import werkzeug.exceptions
 import werkzeug.utils
 
 from odoo import fields, http
@@ -48,7 +47,9 @@ class TrackingController(http.Controller):
     def tracking_click(self, token, **_kwargs):
         url = _record(token, 'c')
         if not url:
-            raise werkzeug.exceptions.NotFound()
+            # A plain 404 answered here, not raised: Odoo's fallback for raised
+            # ones looks the path up as an attachment URL.
+            return request.not_found()
         return werkzeug.utils.redirect(url, code=302)
 
 
@@ -97,22 +98,33 @@ def _record(token, kind):
     # Two workers answering the same open at once: the unique (email, slot) index keeps
     # one; the other gets a serialization failure (REPEATABLE READ), which is no error
     # here, hence the savepoint and the raw cursor (Odoo's would log it as a bad query).
-    open_slot = int((now - EPOCH).total_seconds() // open_classifier.REPEAT_SECONDS) \
-        if kind == 'o' else None
+    elapsed = (now - EPOCH).total_seconds()
+    slot = int(elapsed // (open_classifier.REPEAT_SECONDS if kind == 'o'
+                           else open_classifier.CLICK_REPEAT_SECONDS))
     try:
         with cr.savepoint():
-            _insert_event(cr, email_id, user_id, kind, now, url, user_agent, seconds, open_slot)
+            _insert_event(cr, email_id, user_id, kind, now, url, user_agent, seconds, slot)
     except psycopg2.errors.SerializationFailure:
-        pass  # the same open, stored by the other worker
+        pass  # the same event, stored by the other worker
     return url
 
 
-def _insert_event(cr, email_id, user_id, kind, now, url, user_agent, seconds, open_slot):
-    cr._obj.execute("""
-        INSERT INTO email_sync_tracking_event (message_id, user_id, kind, event_date, url, machine,
-                                               processed, open_slot, create_date, write_date)
-        VALUES (%s, %s, %s, %s, %s, %s, false, %s, %s, %s)
-        ON CONFLICT (message_id, open_slot) WHERE kind = 'open' DO NOTHING
-    """, (email_id, user_id, 'open' if kind == 'o' else 'click', now,
-          url if kind == 'c' else None, open_classifier.is_machine(user_agent, seconds), open_slot,
-          now, now))
+def _insert_event(cr, email_id, user_id, kind, now, url, user_agent, seconds, slot):
+    """One row, unless the email's open of that ten-second slot, or the click of
+    that link in that hour, is stored already."""
+    machine = open_classifier.is_machine(user_agent, seconds)
+    if kind == 'o':
+        cr._obj.execute("""
+            INSERT INTO email_sync_tracking_event (message_id, user_id, kind, event_date, machine,
+                                                   processed, open_slot, create_date, write_date)
+            VALUES (%s, %s, 'open', %s, %s, false, %s, %s, %s)
+            ON CONFLICT (message_id, open_slot) WHERE kind = 'open' DO NOTHING
+        """, (email_id, user_id, now, machine, slot, now, now))
+    else:
+        cr._obj.execute("""
+            INSERT INTO email_sync_tracking_event (message_id, user_id, kind, event_date, url, machine,
+                                                   processed, click_slot, create_date, write_date)
+            VALUES (%s, %s, 'click', %s, %s, %s, false, %s, %s, %s)
+            ON CONFLICT (message_id, md5(url), click_slot)
+                WHERE kind = 'click' AND click_slot IS NOT NULL DO NOTHING
+        """, (email_id, user_id, now, url, machine, slot, now, now))

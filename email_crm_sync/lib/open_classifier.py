@@ -62,6 +62,9 @@ MACHINE_USER_AGENTS_EXACT = frozenset({'mozilla/5.0', 'mozilla/4.0'})
 MACHINE_OPEN_SECONDS = 10
 # Opens of one email closer together than this count once.
 REPEAT_SECONDS = 10
+# Clicks of one link of one email within one slot of this length count once:
+# whoever holds a link cannot flood its sender by replaying it.
+CLICK_REPEAT_SECONDS = 3600
 
 OPEN_KINDS = frozenset({'open', 'o'})
 CLICK_KINDS = frozenset({'click', 'c'})

@@ -53,6 +53,15 @@ class EmailSyncMessage(models.Model):
         'tracking_nonce': sharing.OWNER,
         'tracked_urls': sharing.OWNER,
         'tracking_event_ids': sharing.OWNER,
+        # Opens and clicks are the sender's to know.
+        'track_opens': sharing.OWNER,
+        'track_clicks': sharing.OWNER,
+        'open_count': sharing.OWNER,
+        'click_count': sharing.OWNER,
+        'first_open_date': sharing.OWNER,
+        'last_open_date': sharing.OWNER,
+        'last_click_date': sharing.OWNER,
+        'open_notified': sharing.OWNER,
     }
 
     mailbox_id = fields.Many2one('email.sync.mailbox', required=True, index=True,
@@ -161,7 +170,7 @@ class EmailSyncMessage(models.Model):
 
     @api.multi
     def action_archive_email(self):
-        self.check_access_rule('write')
+        self._check_owner()
         if self._propagation_enabled():
             self._move_in_mailbox(('inbox',), ('archive', 'all'), _('an Archive folder'))
         self.sudo().write({'active': False, 'archived_by_user': True})
@@ -169,13 +178,13 @@ class EmailSyncMessage(models.Model):
 
     @api.multi
     def action_restore_email(self):
-        self.check_access_rule('write')
+        self._check_owner()
         self.sudo().write({'active': True, 'archived_by_user': False})
         return True
 
     @api.multi
     def action_delete_email(self):
-        self.check_access_rule('write')
+        self._check_owner()
         if self._propagation_enabled():
             roles = ('inbox', 'sent', 'archive', 'all', 'flagged', 'important', 'none')
             self._move_in_mailbox(roles, ('trash',), _('a Trash folder'))
@@ -212,7 +221,9 @@ class EmailSyncMessage(models.Model):
     @api.model
     def _values_from_parsed(self, mailbox, parsed, folder):
         """Field values for a new message from a ``mime_parser.ParsedMessage``."""
-        everyone = parsed.from_ + parsed.to + parsed.cc + parsed.bcc
+        # Bcc stays in email_bcc, the owner's alone: participants are shown to
+        # colleagues and link contacts, so they never include it.
+        everyone = parsed.from_ + parsed.to + parsed.cc
         own = mailbox._own_addresses()
         outgoing = folder.special_use == 'sent' or bool(
             parsed.sender and parsed.sender.email in own)

@@ -1,17 +1,30 @@
-from odoo import SUPERUSER_ID, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.osv import expression
 
 from ..lib import visibility
 
 
 class EmailSyncRedactionMixin(models.AbstractModel):
-    """Fields a colleague may not see, hidden on the server for every way of
-    reading: ``read``/``search_read``/exports/``name_get`` (the values put in
-    the reader's cache are redacted: Odoo 11 keys its cache by user),
-    searching (a condition on a hidden field matches only where the field is
-    visible) and ``read_group`` (hidden values are grouped as one "Private
-    content" group). Record rules decide which records a user reaches at all;
-    this decides which fields of them.
+    """Fields a colleague may not see, hidden on the server at the few places
+    every way of reading goes through, rather than path by path:
+
+    - values: ``_read_from_database`` fills the reader's cache (Odoo 11 keys
+      it by user) with redacted values, so ``read``, ``search_read``,
+      exports, ``name_get`` and computed fields all get them;
+    - conditions: ``_where_calc`` turns every domain into SQL (``search``,
+      ``search_count``, ``name_search``, ``read_group``, and dotted paths
+      from other models, which search this one): a condition on a hidden
+      field holds only where the reader sees the field, so no count can
+      tell a true guess from a false one;
+    - names: what Odoo names as the superuser (group labels, chatter record
+      names, attachment and activity names) gets a neutral name, since it
+      may be shown to anyone; readers get names as they see them.
+
+    Record rules decide which records a user reaches at all; this decides
+    which fields of them. Every public method that changes something checks
+    the caller's group and ownership itself (``_check_owner``): record rules
+    alone do not apply to portal users.
 
     Odoo's superuser (uid 1) sees everything, as with every rule of Odoo 11.
     """
@@ -58,6 +71,45 @@ class EmailSyncRedactionMixin(models.AbstractModel):
             return '(%s)' % visibility.PLACEHOLDER
         return False
 
+    # --- who may call what ---------------------------------------------------
+    def _check_owner(self):
+        """Only the owner of these records (a user of the email sync) may go on."""
+        if self.env.uid == SUPERUSER_ID:
+            return
+        rows = self._visibility_rows()
+        if not self.env.user.has_group('email_crm_sync.group_email_sync_user') or any(
+                rows.get(record.id, (None,))[0] != self.env.uid for record in self):
+            raise AccessError(_('Only the owner of this mail may do that.'))
+
+    def _check_content_readable(self):
+        """The current user may read these records' full content (to answer or
+        forward them, say)."""
+        if not self or self.env.uid == SUPERUSER_ID:
+            return
+        self.check_access_rule('read')
+        if set(self.ids) - self._visible_ids(visibility.FULL):
+            raise AccessError(_('The owner of this mail does not share its content with you.'))
+
+    def check_access_rule(self, operation):
+        # Odoo checks model access and rules apart; methods that check rules
+        # only would let users without any access to these models (portal) through.
+        self.check_access_rights('read')
+        return super(EmailSyncRedactionMixin, self).check_access_rule(operation)
+
+    # --- naming ------------------------------------------------------------
+    @api.multi
+    def name_get(self):
+        if self.env.uid == SUPERUSER_ID:
+            # Odoo names records as the superuser where anyone may read the
+            # name (group labels, chatter, attachments): a neutral one.
+            return [(record.id, self._neutral_display_name()) for record in self]
+        return super(EmailSyncRedactionMixin, self).name_get()
+
+    @api.model
+    def _neutral_display_name(self):
+        """The name anyone may read: no subject, no address."""
+        return _('Email')
+
     # --- reading -----------------------------------------------------------
     def _read_from_database(self, field_names, inherited_field_names=[]):
         super(EmailSyncRedactionMixin, self)._read_from_database(field_names, inherited_field_names)
@@ -82,9 +134,16 @@ class EmailSyncRedactionMixin(models.AbstractModel):
 
     # --- searching ---------------------------------------------------------
     @api.model
+    def _where_calc(self, domain, active_test=True):
+        # Every domain of every ORM path becomes SQL here (read_group too,
+        # which never calls _search).
+        if self.env.uid != SUPERUSER_ID and domain:
+            domain = self._guard_domain(domain)
+        return super(EmailSyncRedactionMixin, self)._where_calc(domain, active_test=active_test)
+
+    @api.model
     def _search(self, args, offset=0, limit=None, order=None, count=False, access_rights_uid=None):
         if self.env.uid != SUPERUSER_ID:
-            args = self._guard_domain(args)
             order = self._guard_order(order)
         return super(EmailSyncRedactionMixin, self)._search(
             args, offset=offset, limit=limit, order=order, count=count,
@@ -114,11 +173,20 @@ class EmailSyncRedactionMixin(models.AbstractModel):
 
     @api.model
     def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
-        groupbys = [groupby] if isinstance(groupby, str) else list(groupby or [])
-        hidden = [g for g in groupbys if g.split(':')[0] in self._redacted_fields]
-        if self.env.uid == SUPERUSER_ID or not hidden:
+        if self.env.uid == SUPERUSER_ID:
             return super(EmailSyncRedactionMixin, self).read_group(
                 domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
+        groupbys = [groupby] if isinstance(groupby, str) else list(groupby or [])
+        # Sums and averages of hidden fields are not shown either (their groups are).
+        grouped = {g.split(':')[0] for g in groupbys}
+        fields = [f for f in (fields or []) if f.split(':')[0].split('(')[0].strip() in grouped
+                  or f.split(':')[0].split('(')[0].strip() not in self._redacted_fields] or list(grouped)
+        hidden = [g for g in groupbys if g.split(':')[0] in self._redacted_fields]
+        if not hidden:
+            groups = super(EmailSyncRedactionMixin, self).read_group(
+                domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
+            self._rename_linked_conversations(groups)
+            return groups
         # Groups of hidden values would show them: those records form one group.
         visible_domain = []
         for name in hidden:
@@ -139,6 +207,7 @@ class EmailSyncRedactionMixin(models.AbstractModel):
             if lazy and len(groupbys) > 1:
                 group['__context'] = {'group_by': groupbys[1:]}
             groups.append(group)
+        self._rename_linked_conversations(groups)
         return groups
 
     @api.multi
@@ -149,17 +218,19 @@ class EmailSyncRedactionMixin(models.AbstractModel):
         return result
 
     def _rename_linked_conversations(self, rows):
-        """Odoo 11 names many2one values as the superuser; links to redacted
-        records (an email's conversation) are named as the reader sees them."""
+        """Odoo 11 names many2one values (and groups of them) as the superuser,
+        which gives neutral names here; links to redacted records (an email's
+        conversation) are named as the reader sees them."""
         for name, field in self._fields.items():
-            if field.type != 'many2one' or not rows or name not in rows[0]:
+            if field.type != 'many2one' or not any(
+                    isinstance(row.get(name), (list, tuple)) for row in rows):
                 continue
             Comodel = self.env[field.comodel_name]
             if not hasattr(Comodel, '_visibility_rows'):
                 continue
-            ids = {row[name][0] for row in rows if row.get(name)}
+            ids = {row[name][0] for row in rows if isinstance(row.get(name), (list, tuple))}
             readable = Comodel.with_context(active_test=False).search([('id', 'in', list(ids))])
             names = dict(readable.name_get())
             for row in rows:
-                if row.get(name):
+                if isinstance(row.get(name), (list, tuple)):
                     row[name] = (row[name][0], names.get(row[name][0], '(%s)' % visibility.PLACEHOLDER))

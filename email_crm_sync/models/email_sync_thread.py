@@ -27,6 +27,8 @@ class EmailSyncThread(models.Model):
         'subject_key': sharing.SUBJECT,
         'hidden_reason': sharing.OWNER,
         'suggested_lead_ids': sharing.OWNER,
+        'tracking_enabled': sharing.OWNER,
+        'opened': sharing.OWNER,
     }
     # What a colleague may change on a conversation they see.
     _colleague_writable = {'lead_id'}
@@ -104,10 +106,21 @@ class EmailSyncThread(models.Model):
                             'WHERE id IN %s', (tuple(self.ids),))
         return {row[0]: row[1:] for row in self.env.cr.fetchall()}
 
+    @api.model
+    def _neutral_display_name(self):
+        return _('Email conversation')
+
     def _compute_content_hidden(self):
         full = self._visible_ids(sharing.FULL)
         for thread in self:
             thread.content_hidden = thread.id not in full
+
+    # --- followers -------------------------------------------------------
+    @api.multi
+    def message_subscribe(self, partner_ids=None, channel_ids=None, subtype_ids=None, force=True):
+        # A conversation has no followers: who follows it would be shown to
+        # whoever reads it, and its notes are for its readers only.
+        return True
 
     # --- display ---------------------------------------------------------
     @api.depends('suggested_lead_ids')
@@ -160,8 +173,9 @@ class EmailSyncThread(models.Model):
     def _tracking_html(self, email):
         """Open and click icons of a tracked email; the times show on hover. With
         several recipients nobody can tell who opened it, so it says when only."""
-        if not (email.track_opens or email.track_clicks):
-            return ''
+        if not (email.track_opens or email.track_clicks) or \
+                self.env.uid not in (SUPERUSER_ID, email.user_id.id):
+            return ''  # opens and clicks are the sender's to know
         def when(value):
             return fields.Datetime.to_string(fields.Datetime.context_timestamp(
                 self, fields.Datetime.from_string(value)))[:16]

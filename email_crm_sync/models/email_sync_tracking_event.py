@@ -28,11 +28,19 @@ class EmailSyncTrackingEvent(models.Model):
     open_slot = fields.Integer(
         readonly=True, help='Ten-second slot of an open: one open per email and slot, so that '
                             'workers answering the same open at once store it once.')
+    click_slot = fields.Integer(
+        readonly=True, help='Hour slot of a click: one click per link, email and slot, so that '
+                            'replaying a link neither counts nor notifies again.')
 
     def init(self):
         self.env.cr.execute("""
             CREATE UNIQUE INDEX IF NOT EXISTS email_sync_tracking_event_open_slot_uniq
                 ON email_sync_tracking_event (message_id, open_slot) WHERE kind = 'open'
+        """)
+        self.env.cr.execute("""
+            CREATE UNIQUE INDEX IF NOT EXISTS email_sync_tracking_event_click_slot_uniq
+                ON email_sync_tracking_event (message_id, md5(url), click_slot)
+             WHERE kind = 'click' AND click_slot IS NOT NULL
         """)
 
     @api.model
@@ -68,11 +76,10 @@ class EmailSyncTrackingEvent(models.Model):
             when = _short_date(message)
             if (opens or clicks) and not message.open_notified:
                 message.open_notified = True
-                text = _('Your email of %s was opened.') % when
-                _notify_sender(message, text, text)
+                _notify_sender(message, _('Your email of %s was opened.') % when)
             for click in clicks & self:
-                feed = _('A link in your email of %s was clicked.') % when
-                _notify_sender(message, feed, '%s %s' % (feed[:-1] + ':', click.url))
+                _notify_sender(message, _('A link in your email of %s was clicked: %s') % (
+                    when, click.url))
             if message.thread_id and (opens or clicks):
                 message.thread_id.opened = True
 
@@ -85,20 +92,13 @@ def _short_date(message):
     return local.strftime('%Y-%m-%d %H:%M')
 
 
-def _notify_sender(message, feed_text, inbox_text):
-    """A note on the conversation's feed, and a message in the sender's inbox.
-
-    The feed note names neither subject nor link: colleagues may read the feed
-    of a shared conversation. The inbox message (with the link) is addressed
-    to the sender alone and attached to no record, so nobody else can read it.
-    """
+def _notify_sender(message, text):
+    """A message in the sender's inbox, addressed to the sender alone and
+    attached to no record: opens and clicks are the sender's to know, so
+    nothing goes to the conversation's feed, which colleagues may read."""
     owner = message.user_id.partner_id
-    thread = message.thread_id.sudo()
-    if thread:
-        thread.message_post(body=html_escape(feed_text), subtype='mail.mt_note',
-                            author_id=owner.id, record_name=_('Email conversation'))
     message.env['mail.message'].sudo().create({
-        'body': html_escape(inbox_text), 'message_type': 'notification',
+        'body': html_escape(text), 'message_type': 'notification',
         'subtype_id': message.env.ref('mail.mt_note').id, 'author_id': owner.id,
         'record_name': _('Email tracking'), 'model': False, 'res_id': False,
         'partner_ids': [(4, owner.id)],
