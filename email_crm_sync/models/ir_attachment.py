@@ -4,27 +4,43 @@ from odoo.exceptions import AccessError
 from ..lib import visibility as sharing
 
 EMAIL_MODEL = 'email.sync.message'
+# Attachments of these models are mail content or drafts of it.
+MAIL_MODELS = (EMAIL_MODEL, 'email.sync.thread', 'email.sync.composer')
 
 
 class IrAttachment(models.Model):
-    """Attachments of synced emails are content: a colleague who sees an email
-    below "full content" may neither list nor download them (/web/content,
-    /web/image and RPC all go through ``check`` and ``_search``)."""
+    """Attachments of synced emails are content, and drafts are their writer's:
+
+    - a user who sees an email below "full content" may neither list, count,
+      group nor download its attachments (/web/content, /web/image, RPC and
+      ``read_group`` all go through ``check`` and ``_search`` here);
+    - files uploaded in the composer before it is saved (no ``res_id``, which
+      Odoo 11 shows to every employee) are their uploader's alone;
+    - nothing Odoo keeps beside an attachment tells its email apart: the
+      record name is neutral and the text of text files is not indexed.
+    """
     _inherit = 'ir.attachment'
 
     def _email_sync_hidden(self, attachment_ids):
-        """Ids among ``attachment_ids`` belonging to emails whose content the user may not see."""
+        """Ids among ``attachment_ids`` that the current user may not reach: of
+        emails whose content they may not see, or uploads of someone else."""
         if self.env.uid == SUPERUSER_ID or not attachment_ids:
             return set()
-        self.env.cr.execute('SELECT id, res_id FROM ir_attachment WHERE id IN %s AND res_model = %s',
-                            (tuple(attachment_ids), EMAIL_MODEL))
-        by_email = {}
-        for attachment_id, email_id in self.env.cr.fetchall():
-            by_email.setdefault(email_id, []).append(attachment_id)
-        if not by_email:
-            return set()
-        visible = self.env[EMAIL_MODEL].browse(list(by_email))._visible_ids(sharing.FULL)
-        return {a for email_id, ids in by_email.items() if email_id not in visible for a in ids}
+        self.env.cr.execute('SELECT id, res_model, res_id, create_uid FROM ir_attachment '
+                            'WHERE id IN %s AND res_model IN %s',
+                            (tuple(attachment_ids), MAIL_MODELS))
+        hidden, by_email = set(), {}
+        for attachment_id, res_model, res_id, create_uid in self.env.cr.fetchall():
+            if not res_id:
+                if create_uid != self.env.uid:
+                    hidden.add(attachment_id)
+            elif res_model == EMAIL_MODEL:
+                by_email.setdefault(res_id, []).append(attachment_id)
+        if by_email:
+            visible = self.env[EMAIL_MODEL].browse(list(by_email))._visible_ids(sharing.FULL)
+            hidden.update(a for email_id, ids in by_email.items() if email_id not in visible
+                          for a in ids)
+        return hidden
 
     def check(self, mode, values=None):
         super(IrAttachment, self).check(mode, values=values)
@@ -41,3 +57,39 @@ class IrAttachment(models.Model):
         if hidden:
             ids = [i for i in ids if i not in hidden]
         return len(ids) if count else ids
+
+    @api.model
+    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
+        # Odoo 11 groups attachments without the checks of _search: group only
+        # what the user may list.
+        if self.env.uid != SUPERUSER_ID:
+            domain = [('id', 'in', self._search(list(domain or [])))]
+        return super(IrAttachment, self).read_group(
+            domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
+
+    @api.depends('res_model', 'res_id')
+    def _compute_res_name(self):
+        mail = self.filtered(lambda a: a.res_model in MAIL_MODELS)
+        for attachment in mail:
+            attachment.res_name = _('Email')
+        super(IrAttachment, self - mail)._compute_res_name()
+
+    @api.model
+    def create(self, values):
+        record = super(IrAttachment, self).create(values)
+        record._email_sync_drop_index()
+        return record
+
+    @api.multi
+    def write(self, values):
+        result = super(IrAttachment, self).write(values)
+        if {'datas', 'res_model'} & set(values):
+            self._email_sync_drop_index()
+        return result
+
+    def _email_sync_drop_index(self):
+        """The text of mail attachments stays in the file, not in a column
+        that searches and groupings could reach."""
+        self.env.cr.execute('UPDATE ir_attachment SET index_content = NULL '
+                            'WHERE id IN %s AND res_model IN %s AND index_content IS NOT NULL',
+                            (tuple(self.ids) or (0,), MAIL_MODELS))
