@@ -1,13 +1,25 @@
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
 
 class CrmLead(models.Model):
     """Deals and leads: their linked email conversations."""
     _inherit = 'crm.lead'
 
-    email_sync_thread_ids = fields.One2many('email.sync.thread', 'lead_id', 'Email conversations',
-                                            readonly=True)
-    email_sync_thread_count = fields.Integer('Emails', compute='_compute_email_sync_thread_count')
+    # The conversations the reader may see; linked from the conversation only.
+    email_sync_thread_ids = fields.Many2many(
+        'email.sync.thread', string='Email conversations', groups='base.group_user',
+        compute='_compute_email_sync_thread_ids', inverse='_inverse_email_sync_thread_ids')
+    email_sync_thread_count = fields.Integer('Emails', compute='_compute_email_sync_thread_count',
+                                             groups='base.group_user')
+
+    def _compute_email_sync_thread_ids(self):
+        Thread = self.env['email.sync.thread']
+        for lead in self:
+            lead.email_sync_thread_ids = Thread.search([('lead_id', '=', lead.id)])
+
+    def _inverse_email_sync_thread_ids(self):
+        raise AccessError(_('Link a conversation to a deal from the conversation.'))
 
     def _compute_email_sync_thread_count(self):
         counts = {lead_id: count for lead_id, count in (

@@ -3,12 +3,16 @@ import datetime
 import json
 from email.utils import getaddresses
 
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import html2plaintext, html_escape
 
 from ..lib import address_rules, connection_errors, imap_session, link_tracking, outgoing_mail
 from ..lib import smtp_sender, subject_key, tracking_token
+from ..lib import visibility as sharing
+
+# Files uploaded in the composer before it is saved or sent.
+UPLOAD_MODEL = 'email.sync.composer'
 
 MODES = [('new', 'New email'), ('reply', 'Reply'), ('reply_all', 'Reply all'), ('forward', 'Forward')]
 
@@ -49,6 +53,39 @@ class EmailSyncComposer(models.TransientModel):
     track_opens = fields.Boolean(default=lambda self: self.env.user.email_sync_track_opens)
     track_clicks = fields.Boolean(default=lambda self: self.env.user.email_sync_track_clicks)
 
+    # --- what a composer may refer to ---------------------------------------
+    @api.model
+    def create(self, values):
+        composer = super(EmailSyncComposer, self).create(values)
+        composer._check_sources()
+        return composer
+
+    @api.multi
+    def write(self, values):
+        result = super(EmailSyncComposer, self).write(values)
+        self._check_sources()
+        return result
+
+    def _check_sources(self):
+        """What a composer answers, quotes, fills in or attaches must be its
+        writer's to read: Odoo names a composer's links as the superuser, and
+        sending reads them whole, so a composer must not reach further than
+        its writer."""
+        if self.env.uid == SUPERUSER_ID:
+            return
+        if not self.env.user.has_group('email_crm_sync.group_email_sync_user'):
+            raise AccessError(_('You have no access to the email sync.'))
+        for composer in self:
+            for email_or_thread in (composer.parent_id, composer.thread_id):
+                email_or_thread._check_content_readable()
+            people = (composer.partner_id | composer.to_partner_ids | composer.cc_partner_ids
+                      | composer.bcc_partner_ids)
+            for record in (composer.lead_id, people, composer.template_id):
+                if record:
+                    record.check_access_rights('read')
+                    record.check_access_rule('read')
+            composer.attachment_ids.check('read')
+
     # --- what the composer opens with ------------------------------------
     @api.model
     def default_get(self, field_names):
@@ -62,6 +99,8 @@ class EmailSyncComposer(models.TransientModel):
             values.update(partner_id=record_id, to_partner_ids=[(6, 0, [record_id])])
         elif model == 'email.sync.thread' and record_id:
             thread = self.env['email.sync.thread'].browse(record_id)
+            # Answering quotes the emails and carries their ids: full content only.
+            thread._check_content_readable()
             values.update(thread_id=thread.id, lead_id=thread.lead_id.id)
             parent = thread.email_ids.filtered(lambda m: not m.filtered_reason).sorted(
                 lambda m: (m.date or '', m.id))[-1:]
@@ -104,8 +143,9 @@ class EmailSyncComposer(models.TransientModel):
         values['quote'] = '<blockquote>%s<br>%s</blockquote>' % (
             html_escape(_('On %s, %s wrote:') % (parent.date or '', parent.email_from or '')), quoted)
         if mode == 'forward' and parent.attachment_ids:
-            values['attachment_ids'] = [(6, 0, [a.copy({'res_model': False, 'res_id': False}).id
-                                                for a in parent.attachment_ids.sudo()])]
+            # The email's own files, not copies: nothing is left behind when
+            # the composer is closed without sending.
+            values['attachment_ids'] = [(6, 0, parent.attachment_ids.ids)]
         return values
 
     @api.onchange('template_id')
@@ -156,9 +196,8 @@ class EmailSyncComposer(models.TransientModel):
         to, cc, bcc = self._recipients()
         self._check_size(mailbox)
         sender = address_rules.normalize(mailbox.email)
-        if self.parent_id:
-            self.parent_id.check_access_rule('read')
-        # Threading headers are read whatever the sharing level shows the user.
+        self._check_sources()
+        # Threading headers: the parent's content is the user's to read (checked above).
         parent = self.parent_id.sudo()
         message_id = outgoing_mail.new_message_id(sender)
         references = outgoing_mail.references_for(
@@ -183,6 +222,8 @@ class EmailSyncComposer(models.TransientModel):
             raise UserError(_('The email was not sent: %s') % problem.message)
         email.sudo().write({'tracked_urls': json.dumps(urls) if urls else False})
         self._append_to_sent(mailbox, clean)
+        # The sent email keeps its own copies of the files (from the message).
+        self._own_uploads().unlink()
         thread = email.sudo().thread_id
         if self.lead_id and thread and not thread.lead_id:
             thread.sudo(self.env.user).write({'lead_id': self.lead_id.id})
@@ -190,6 +231,26 @@ class EmailSyncComposer(models.TransientModel):
             'type': 'ir.actions.act_window', 'res_model': 'email.sync.thread', 'res_id': thread.id,
             'view_mode': 'form', 'target': 'current',
         } if thread else {'type': 'ir.actions.act_window_close'}
+
+    def _own_uploads(self):
+        return self.attachment_ids.filtered(
+            lambda a: a.res_model == UPLOAD_MODEL and a.create_uid == self.env.user)
+
+    @api.model
+    def _transient_vacuum(self, force=False):
+        """With old drafts go files uploaded for them, and those uploaded for
+        a composer that was never saved."""
+        result = super(EmailSyncComposer, self)._transient_vacuum(force=force)
+        self.env.cr.execute("""
+            SELECT a.id FROM ir_attachment a
+             WHERE a.res_model = %s
+               AND a.create_date < (now() at time zone 'UTC') - interval '1 day'
+               AND NOT EXISTS (SELECT 1 FROM email_sync_composer c WHERE c.id = a.res_id)
+        """, (UPLOAD_MODEL,))
+        orphans = [row[0] for row in self.env.cr.fetchall()]
+        if orphans:
+            self.env['ir.attachment'].sudo().browse(orphans).unlink()
+        return result
 
     def _tracking_wanted(self):
         if self.env.user.company_id.email_sync_tracking_disabled:
@@ -226,9 +287,8 @@ class EmailSyncComposer(models.TransientModel):
             mailbox, mailbox._sent_folder(), [(parsed, datetime.datetime.utcnow())])[parsed.message_id]
         if bcc:
             email.write({'email_bcc': ', '.join('%s <%s>' % (n, a) if n else a for n, a in bcc)})
-        names = display_names(parsed)
-        names.update({a: n for n, a in bcc})
-        ConversationBuilder(mailbox).add({email.id: names})
+        # Bcc recipients are kept on the email for the owner only: no contact, no link.
+        ConversationBuilder(mailbox).add({email.id: display_names(parsed)})
         return email
 
     def _append_to_sent(self, mailbox, raw):

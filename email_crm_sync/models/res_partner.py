@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
 from ..lib import address_rules, contact_match
 
@@ -10,17 +11,35 @@ class ResPartner(models.Model):
     email_sync_normalized = fields.Char(
         'Normalized email', compute='_compute_email_sync_normalized', store=True, index=True)
     email_sync_address_ids = fields.One2many(
-        'email.sync.partner.address', 'partner_id', 'Other email addresses',
+        'email.sync.partner.address', 'partner_id', 'Other email addresses', groups='base.group_user',
         help='Further addresses of this contact: mail from or to them is linked here too.')
+    # The conversations the reader may see. Links are written from the
+    # conversation only (by its owner or the mail rules): written from here,
+    # they would show anyone's conversation to whoever edits the contact.
     email_sync_thread_ids = fields.Many2many(
-        'email.sync.thread', 'email_sync_thread_partner_rel', 'partner_id', 'thread_id',
-        'Email conversations', readonly=True, copy=False)
-    email_sync_thread_count = fields.Integer('Emails', compute='_compute_email_sync_thread_count')
+        'email.sync.thread', string='Email conversations', groups='base.group_user',
+        compute='_compute_email_sync_thread_ids', inverse='_inverse_email_sync_thread_ids',
+        search='_search_email_sync_thread_ids')
+    email_sync_thread_count = fields.Integer('Emails', compute='_compute_email_sync_thread_count',
+                                             groups='base.group_user')
 
     @api.depends('email')
     def _compute_email_sync_normalized(self):
         for partner in self:
             partner.email_sync_normalized = address_rules.normalize(partner.email) or False
+
+    def _compute_email_sync_thread_ids(self):
+        Thread = self.env['email.sync.thread']
+        for partner in self:
+            partner.email_sync_thread_ids = Thread.search([('partner_ids', 'in', partner.ids)])
+
+    def _inverse_email_sync_thread_ids(self):
+        raise AccessError(_('Conversations are linked to contacts by their owner and the mail '
+                            'rules, not from the contact.'))
+
+    def _search_email_sync_thread_ids(self, operator, value):
+        return [('id', 'in', self.env['email.sync.thread'].search(
+            [('id', operator, value)]).mapped('partner_ids').ids)]
 
     def _compute_email_sync_thread_count(self):
         Thread = self.env['email.sync.thread']

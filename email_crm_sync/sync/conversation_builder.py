@@ -69,7 +69,7 @@ class ConversationBuilder:
         """Thread emails stored without a thread (stored before conversations
         existed, say). Returns how many were placed."""
         self.cr.execute("""
-            SELECT id, email_from, email_to, email_cc, email_bcc FROM email_sync_message
+            SELECT id, email_from, email_to, email_cc FROM email_sync_message
              WHERE mailbox_id = %s AND thread_id IS NULL AND filtered_reason IS NULL
                AND NOT deleted_by_user
              ORDER BY id LIMIT %s
@@ -177,9 +177,10 @@ class ConversationBuilder:
 
 
 def display_names(parsed):
-    """{address: display name} of every participant of a parsed email."""
+    """{address: display name} of every participant of a parsed email but
+    its Bcc recipients, who are the owner's to know."""
     names = {}
-    for address in parsed.from_ + parsed.to + parsed.cc + parsed.bcc:
+    for address in parsed.from_ + parsed.to + parsed.cc:
         if address.email and (address.name or address.email not in names):
             names[address.email] = address.name or names.get(address.email, '')
     return names
