@@ -23,6 +23,7 @@ private unless its owner shares it.
         'views/email_sync_message_views.xml',
         'views/email_sync_mailbox_views.xml',
         'views/email_sync_forgotten_address_views.xml',
+        'views/email_sync_audit_log_views.xml',
         'views/res_partner_views.xml',
         'views/crm_lead_views.xml',
         'views/res_users_views.xml',
