@@ -1,1 +1,2 @@
+from . import error_answers
 from . import main
