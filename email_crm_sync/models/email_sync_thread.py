@@ -30,8 +30,6 @@ class EmailSyncThread(models.Model):
         'tracking_enabled': sharing.OWNER,
         'opened': sharing.OWNER,
     }
-    # What a colleague may change on a conversation they see.
-    _colleague_writable = {'lead_id'}
 
     name = fields.Char('Subject', readonly=True)
     subject_key = fields.Char(readonly=True, help='The subject without Re:/Fwd: and list tags.')
@@ -203,7 +201,7 @@ class EmailSyncThread(models.Model):
     # --- deals -----------------------------------------------------------
     @api.multi
     def write(self, values):
-        self._check_colleague_write(values)
+        self._check_owner_write()
         if 'lead_id' in values:
             # Linked or unlinked by a person: logged, and never undone by the sync.
             values = dict(values, lead_link_mode='manual' if values['lead_id'] else False,
@@ -216,13 +214,15 @@ class EmailSyncThread(models.Model):
             return result
         return super(EmailSyncThread, self).write(values)
 
-    def _check_colleague_write(self, values):
-        """Colleagues who see a conversation may link it to a deal, nothing more."""
-        if self.env.uid == SUPERUSER_ID or not (set(values) - self._colleague_writable):
+    def _check_owner_write(self):
+        """Colleagues read shared conversations and change nothing: the links to
+        deals and contacts decide who else sees a conversation, so only its
+        owner and the mail rules write them."""
+        if self.env.uid == SUPERUSER_ID:
             return
         rows = self._visibility_rows()
         if any(rows.get(thread.id, (None,))[0] != self.env.uid for thread in self):
-            raise AccessError(_('Only the owner of a conversation may change that.'))
+            raise AccessError(_('Only the owner of a conversation may change it.'))
 
     def _log_lead_change(self, old, new, person=None):
         """A note on the conversation: linked or unlinked, by ``person`` or by the sync."""

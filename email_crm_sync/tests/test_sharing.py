@@ -70,8 +70,19 @@ class TestWhoReachesWhat(SharingCase):
     def test_unlinking_the_deal_takes_the_conversation_away_from_colleagues(self):
         self.share(level='full')
         email, thread = self.conversation()
-        thread.sudo(self.bob).write({'lead_id': False})  # a colleague may (un)link deals
+        thread.sudo(self.alice).write({'lead_id': False})
         self.assertFalse(self.as_(self.bob).search([]))
+
+    def test_colleagues_neither_link_nor_unlink_a_conversation(self):
+        self.share(level='full')
+        email, thread = self.conversation()
+        other = self.env['crm.lead'].create({'name': 'Everyone sees this', 'type': 'opportunity'})
+        for lead in (other, self.env['crm.lead']):
+            with self.assertRaises(AccessError):
+                thread.sudo(self.bob).write({'lead_id': lead.id})
+        with self.assertRaises(AccessError):
+            thread.sudo(self.bob).action_unlink_deal()
+        self.assertEqual(thread.lead_id, self.deal)
 
 
 class TestWhatShowsAtEachLevel(SharingCase):
