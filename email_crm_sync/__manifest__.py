@@ -1,6 +1,6 @@
 {
     'name': 'Email CRM Sync',
-    'version': '11.0.1.0.0',
+    'version': '11.0.1.1.0',
     'category': 'Sales',
     'summary': "Sync each salesperson's mailbox into the CRM over IMAP",
     'description': """

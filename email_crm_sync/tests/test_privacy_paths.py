@@ -287,3 +287,44 @@ class TestAuditLog(PrivacyCase):
                 entry.sudo(user).write({'description': 'nothing happened'})
         with self.assertRaises(AccessError):
             entry.sudo(self.bob).read(['description'])
+
+
+class TestUpgrade(PrivacyCase):
+    """Mail stored by 11.0.1.0.0 (Bcc in participants, a contact linked for it,
+    indexed attachment text) is brought in line by the upgrade."""
+
+    def migrate(self):
+        import importlib.util
+        import os
+        path = os.path.join(os.path.dirname(os.path.dirname(__file__)),
+                            'migrations', '11.0.1.1.0', 'post-migration.py')
+        spec = importlib.util.spec_from_file_location('ecs_post_migration_11_0_1_1_0', path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.migrate(self.env.cr, '11.0.1.0.0')
+        self.env.cache.invalidate()
+
+    def test_bcc_and_indexed_text_from_an_earlier_version_are_removed(self):
+        raw = raw_mail(ALICE, CARL, 'Offer', 'old1@a').replace(
+            b'Subject:', b'Bcc: Hidden Boss <boss@rival.example>\r\nSubject:')
+        email, = deliver(self.mailbox, self.sent, raw)
+        thread = email.thread_id
+        boss = self.env['res.partner'].create({'name': 'Hidden Boss', 'email': 'boss@rival.example'})
+        attachment = self.text_attachment(email)
+        self.env.cr.execute("UPDATE email_sync_message SET participants = participants || "
+                            "E'\\nboss@rival.example' WHERE id = %s", (email.id,))
+        self.env.cr.execute("UPDATE email_sync_thread SET participants = participants || "
+                            "E'\\nboss@rival.example', correspondents = correspondents || "
+                            "', Hidden Boss' WHERE id = %s", (thread.id,))
+        self.env.cr.execute('INSERT INTO email_sync_thread_partner_rel VALUES (%s, %s)',
+                            (thread.id, boss.id))
+        self.env.cr.execute("UPDATE ir_attachment SET index_content = 'price list', "
+                            "res_name = 'Offer' WHERE id = %s", (attachment.id,))
+        self.migrate()
+        self.assertNotIn('boss@rival.example', email.participants + thread.participants)
+        self.assertNotIn('Hidden Boss', thread.correspondents)
+        self.assertNotIn(boss, thread.partner_ids)
+        self.assertIn('carl@customer.example', thread.participants)
+        self.env.cr.execute('SELECT index_content, res_name FROM ir_attachment WHERE id = %s',
+                            (attachment.id,))
+        self.assertEqual(self.env.cr.fetchone(), (None, 'Email'))

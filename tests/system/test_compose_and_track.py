@@ -139,10 +139,14 @@ def test_sent_read_opened_clicked_and_told(sofia, admin_rpc, dovecot, odoo_serve
         assert answer.status_code == 200 and answer.content == opened.content, url
     forged_link = link[:-3] + ('AAA' if not link.endswith('AAA') else 'BBB')
     other_index = re.sub(r'(/ecs/t/c/\d+\.)0\.', r'\g<1>1.', link)
-    for url in (forged_link, other_index, base + '/ecs/t/c/garbage'):
+    for url in (forged_link, other_index, base + '/ecs/t/c/garbage', base + '/ecs/t/c/1.0.A%00B',
+                base + '/ecs/t/x%00y'):
         answer = requests.get(url, allow_redirects=False)
         assert answer.status_code == 404 and 'Location' not in answer.headers, url
-    assert len(_events(sofia, email_id)) == 4
+        assert 'Traceback' not in answer.text and 'site-packages' not in answer.text
+    nul_pixel = requests.get(base + '/ecs/t/o/1.0.A%00B.gif')
+    assert nul_pixel.status_code == 200 and nul_pixel.content == opened.content
+    assert len(_events(sofia, email_id)) == 3
 
 
 def test_without_tracking_nothing_is_rewritten(sofia, dovecot):
