@@ -120,6 +120,13 @@ class EmailSyncThread(models.Model):
         # whoever reads it, and its notes are for its readers only.
         return True
 
+    @api.model
+    def check_mail_message_access(self, res_ids, operation, model_name=None):
+        super(EmailSyncThread, self).check_mail_message_access(res_ids, operation, model_name=model_name)
+        # Notes are about the content: for the owner and full-content readers.
+        if set(res_ids) - self.browse(res_ids)._visible_ids(sharing.FULL):
+            raise AccessError(_('The owner of this conversation does not share its content with you.'))
+
     # --- display ---------------------------------------------------------
     @api.depends('suggested_lead_ids')
     def _compute_suggested_count(self):

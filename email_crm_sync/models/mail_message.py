@@ -1,5 +1,7 @@
 from odoo import SUPERUSER_ID, _, api, models
 
+from ..lib import visibility as sharing
+
 # Conversations and emails: what names them in the chatter must not tell
 # their subject to whoever reads the chatter.
 NEUTRAL_NAMED = ('email.sync.thread', 'email.sync.message')
@@ -23,8 +25,20 @@ class MailMessage(models.Model):
     ``message_post(attachment_ids=...)`` links any attachment id to a
     message, whose readers then see its name and type (the caller must be
     able to read each attachment); and the record name stored on a message
-    is taken as the superuser (neutral for conversations and emails)."""
+    is taken as the superuser (neutral for conversations and emails).
+
+    Notes on a conversation are about its content: listed for those who see
+    the full content only (reading one goes through the conversation's
+    ``check_mail_message_access``)."""
     _inherit = 'mail.message'
+
+    @api.model
+    def _find_allowed_model_wise(self, doc_model, doc_dict):
+        if doc_model not in NEUTRAL_NAMED or self.env.uid == SUPERUSER_ID:
+            return super(MailMessage, self)._find_allowed_model_wise(doc_model, doc_dict)
+        full = self.env[doc_model].browse(list(doc_dict))._visible_ids(sharing.FULL)
+        return super(MailMessage, self)._find_allowed_model_wise(
+            doc_model, {doc_id: ids for doc_id, ids in doc_dict.items() if doc_id in full})
 
     @api.model
     def create(self, values):

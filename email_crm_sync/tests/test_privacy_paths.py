@@ -135,8 +135,25 @@ class TestChatterNames(PrivacyCase):
         activity = self.env['mail.activity'].sudo(self.alice).create({
             'res_model_id': self.env.ref('email_crm_sync.model_email_sync_thread').id,
             'res_id': thread.id, 'user_id': self.alice.id, 'summary': 'call back'})
-        self.assertNotIn(SUBJECT, note.sudo(self.bob).read(['record_name'])[0]['record_name'] or '')
+        self.assertNotIn(SUBJECT, note.sudo().record_name or '')
         self.assertNotIn(SUBJECT, activity.sudo().res_name or '')
+
+    def test_notes_are_for_full_content_readers_and_activities_for_their_people(self):
+        self.share(level='metadata')
+        email, thread = self.conversation()
+        note = thread.sudo(self.alice).message_post(body='Carl wants 45 percent', subtype='mail.mt_note')
+        activity = self.env['mail.activity'].sudo(self.alice).create({
+            'res_model_id': self.env.ref('email_crm_sync.model_email_sync_thread').id,
+            'res_id': thread.id, 'user_id': self.alice.id, 'summary': 'counter 45 percent'})
+        Message = self.env['mail.message'].sudo(self.bob)
+        self.assertFalse(Message.search([('body', 'ilike', '45 percent')]))
+        with self.assertRaises(AccessError):
+            note.sudo(self.bob).read(['body'])
+        self.assertFalse(self.env['mail.activity'].sudo(self.bob).search([('id', '=', activity.id)]))
+        with self.assertRaises(AccessError):
+            thread.sudo(self.bob).message_post(body='mine too', subtype='mail.mt_note')
+        thread.sudo(self.alice).write({'share_level': 'full'})
+        self.assertEqual(Message.search([('body', 'ilike', '45 percent')]), note)
 
     def test_conversations_have_no_followers_to_list(self):
         email, thread = self.conversation()
