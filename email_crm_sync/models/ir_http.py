@@ -33,27 +33,37 @@ class IrHttp(models.AbstractModel):
             xmlid=xmlid, model=model, id=id, field=field, unique=unique, filename=filename,
             filename_field=filename_field, download=download, mimetype=mimetype,
             default_mimetype=default_mimetype, access_token=access_token, env=env)
-        if model != 'ir.attachment' or not id or status not in (200, 304):
+        if not id or status not in (200, 304):
             return status, headers, content
-        env = env or request.env
-        env.cr.execute('SELECT res_model, datas_fname, name FROM ir_attachment WHERE id = %s',
-                       (int(id),))
-        row = env.cr.fetchone()
-        if not row or row[0] not in MAIL_MODELS:
+        if model in MAIL_MODELS:
+            # A field of an email or conversation (its HTML body, say): never inline.
+            served_type, name = None, filename
+        elif model == 'ir.attachment':
+            env = env or request.env
+            env.cr.execute('SELECT res_model, datas_fname, name FROM ir_attachment WHERE id = %s',
+                           (int(id),))
+            row = env.cr.fetchone()
+            if not row or row[0] not in MAIL_MODELS:
+                return status, headers, content
+            served_type = dict(headers).get('Content-Type', '').split(';')[0].strip().lower()
+            name = filename or row[1] or row[2]
+        else:
             return status, headers, content
-        served_type = dict(headers).get('Content-Type', '').split(';')[0].strip().lower()
-        headers = [(k, v) for k, v in headers if k not in (
+        return status, cls._email_sync_safe_headers(headers, served_type, name, download), content
+
+    @classmethod
+    def _email_sync_safe_headers(cls, headers, served_type, name, download):
+        """Inline only for types that run nothing; a download otherwise; and
+        a sandbox whatever the browser makes of it."""
+        headers = [(key, value) for key, value in headers if key not in (
             'Content-Type', 'Content-Disposition', 'X-Content-Type-Options',
             'Content-Security-Policy')]
+        disposition = ('Content-Disposition', cls.content_disposition(name or 'attachment'))
         if served_type in PASSIVE_TYPES:
             headers.append(('Content-Type', served_type))
             if download:
-                headers.append(('Content-Disposition', cls.content_disposition(
-                    filename or row[1] or row[2] or 'attachment')))
+                headers.append(disposition)
         else:
-            headers += [('Content-Type', 'application/octet-stream'),
-                        ('Content-Disposition', cls.content_disposition(
-                            filename or row[1] or row[2] or 'attachment'))]
-        headers += [('X-Content-Type-Options', 'nosniff'),
-                    ('Content-Security-Policy', "default-src 'none'; sandbox")]
-        return status, headers, content
+            headers += [('Content-Type', 'application/octet-stream'), disposition]
+        return headers + [('X-Content-Type-Options', 'nosniff'),
+                          ('Content-Security-Policy', "default-src 'none'; sandbox")]
