@@ -45,6 +45,15 @@ EMPLOYEE_ROLES = ('own_docs', 'see_all', 'settings_admin', 'sync_manager')
 OUTSIDER_ROLES = ('portal', 'anonymous')
 # Employees reaching the shared conversations (they are linked to own_docs' deal).
 REACHING = ('own_docs', 'see_all')
+# The composed email's conversation is linked to its recipients' contacts too, which
+# every employee may read: every employee reaches it.
+REACH = {SENT: EMPLOYEE_ROLES}
+
+
+def reaches(role, conversation):
+    """Whether ``role`` may see ``conversation`` at all (at its level)."""
+    return role == 'owner' or (conversation != 'private'
+                               and role in REACH.get(conversation, REACHING))
 
 FAULT_ACCESS = 4  # Odoo's XML-RPC fault code for AccessError
 REFUSALS = (2, 3, 4)  # UserError/MissingError, AccessDenied, AccessError: a message, no traceback
@@ -148,7 +157,7 @@ class Markers:
                 continue
             if role == 'owner':
                 continue
-            allowed = VISIBLE_KINDS[conv] if role in REACHING else frozenset()
+            allowed = VISIBLE_KINDS[conv] if reaches(role, conv) else frozenset()
             if kind not in allowed:
                 found[marker] = (kind, conv)
         return found
