@@ -326,10 +326,29 @@ def test_onchange_copy_and_chatter_show_no_hidden_marker(world, role):
 
 
 @pytest.mark.parametrize('role', ROLES)
-def test_downloads_show_no_hidden_marker(world, role):
-    """The web client's JSON-RPC session: /web/content and /web/image of every attachment."""
+def test_the_web_client_shows_no_hidden_marker(world, role):
+    """The web client's JSON-RPC session: search_read of every model (call_kw and
+    /web/dataset/search_read), /web/content and /web/image of every attachment."""
     probe = Probe(world, role)
     web = probe.rpc.web()
+    for model in world['models']:
+        fields = [name for name in probe.readable(model)
+                  if probe.fields(model)[name]['type'] != 'binary']
+        for label, call in (('json search_read', lambda: web.call(
+                                model, 'search_read', _base_domain(world, model), fields, context=EVERYTHING)),
+                            ('/web/dataset/search_read', lambda: web.json('/web/dataset/search_read', {
+                                'model': model, 'fields': fields, 'domain': _base_domain(world, model),
+                                'context': EVERYTHING}))):
+            if not fields:
+                continue
+            try:
+                answer = call()
+            except pw.RpcError as error:
+                probe.look(label, model, error.message)
+                continue
+            if role == 'portal' and model in world['addon_models']:
+                probe.failures.append((label, model, 'allowed to a portal user', str(answer)[:200]))
+            probe.look(label, model, answer)
     for attachment in world['ids']['ir.attachment']:
         for path in ('/web/content/%d?download=true', '/web/image/%d'):
             answer = web.get(path % attachment)
