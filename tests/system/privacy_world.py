@@ -259,7 +259,7 @@ def build_world(admin_rpc, odoo_server, dovecot, fingerprint, smtp_relay, prefix
     defaults = owner('email.sync.composer', 'default_get', ['mailbox_id', 'body'])
     composer = owner('email.sync.composer', 'create', {
         'mailbox_id': box.mailbox_id, 'to_partner_ids': [(6, 0, [customer])],
-        'bcc_partner_ids': [(6, 0, [bcc_partner])], 'subject': subject, 'lead_id': deal,
+        'bcc_partner_ids': [(6, 0, [bcc_partner])], 'subject': subject,
         'body': '<p>Terms %s, see <a href="%s">prices</a>.</p>' % (markers['body', SENT], url)
                 + defaults.get('body', ''),
         'track_opens': True, 'track_clicks': True})
