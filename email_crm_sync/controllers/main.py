@@ -111,7 +111,7 @@ def _record(token, kind):
 
 def _insert_event(cr, email_id, user_id, kind, now, url, user_agent, seconds, slot):
     """One row, unless the email's open of that ten-second slot, or the click of
-    that link in that hour, is stored already."""
+    that link in that hour (by a machine, or by a person), is stored already."""
     machine = open_classifier.is_machine(user_agent, seconds)
     if kind == 'o':
         cr._obj.execute("""
@@ -125,6 +125,6 @@ def _insert_event(cr, email_id, user_id, kind, now, url, user_agent, seconds, sl
             INSERT INTO email_sync_tracking_event (message_id, user_id, kind, event_date, url, machine,
                                                    processed, click_slot, create_date, write_date)
             VALUES (%s, %s, 'click', %s, %s, %s, false, %s, %s, %s)
-            ON CONFLICT (message_id, md5(url), click_slot)
+            ON CONFLICT (message_id, md5(url), click_slot, machine)
                 WHERE kind = 'click' AND click_slot IS NOT NULL DO NOTHING
         """, (email_id, user_id, now, url, machine, slot, now, now))

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError
 
 
@@ -19,6 +19,8 @@ class CrmLead(models.Model):
             lead.email_sync_thread_ids = Thread.search([('lead_id', '=', lead.id)])
 
     def _inverse_email_sync_thread_ids(self):
+        if self.env.uid == SUPERUSER_ID:
+            return  # nothing to write: the links belong to the conversations
         raise AccessError(_('Link a conversation to a deal from the conversation.'))
 
     def _compute_email_sync_thread_count(self):
@@ -32,6 +34,7 @@ class CrmLead(models.Model):
     @api.multi
     def action_view_email_sync_threads(self):
         self.ensure_one()
+        self.env['email.sync.thread'].check_access_rights('read')
         action = self.env.ref('email_crm_sync.email_sync_thread_action').read()[0]
         action['domain'] = [('lead_id', '=', self.id)]
         action['context'] = {'default_lead_id': self.id}

@@ -55,6 +55,18 @@ class EmailSyncComposer(models.TransientModel):
 
     # --- what a composer may refer to ---------------------------------------
     @api.model
+    def check_access_rights(self, operation, raise_exception=True):
+        # Odoo 11 lets everyone use transient models: writing mail is for users
+        # of the email sync (not portal or public users).
+        if self.env.uid != SUPERUSER_ID and not self.env.user.has_group(
+                'email_crm_sync.group_email_sync_user'):
+            if raise_exception:
+                raise AccessError(_('You have no access to the email sync.'))
+            return False
+        return super(EmailSyncComposer, self).check_access_rights(
+            operation, raise_exception=raise_exception)
+
+    @api.model
     def create(self, values):
         composer = super(EmailSyncComposer, self).create(values)
         composer._check_sources()
@@ -101,7 +113,7 @@ class EmailSyncComposer(models.TransientModel):
             thread = self.env['email.sync.thread'].browse(record_id)
             # Answering quotes the emails and carries their ids: full content only.
             thread._check_content_readable()
-            values.update(thread_id=thread.id, lead_id=thread.lead_id.id)
+            values.update(thread_id=thread.id, lead_id=self._readable_lead(thread.lead_id).id)
             parent = thread.email_ids.filtered(lambda m: not m.filtered_reason).sorted(
                 lambda m: (m.date or '', m.id))[-1:]
             if parent:
@@ -112,6 +124,14 @@ class EmailSyncComposer(models.TransientModel):
                      if mailbox.signature else '')
         values['body'] = '<p><br></p>' + signature + values.pop('quote', '')
         return values
+
+    def _readable_lead(self, lead):
+        """``lead`` if the user may read it (the owner may have linked the
+        conversation to someone else's deal), else no lead."""
+        Lead = self.env['crm.lead']
+        if not lead or not Lead.check_access_rights('read', raise_exception=False):
+            return Lead
+        return Lead.search([('id', '=', lead.id)])
 
     def _answer_values(self, parent, mode):
         """To, Cc, subject, quoted text and attachments for a reply or forward."""

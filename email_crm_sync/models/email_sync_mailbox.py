@@ -530,6 +530,8 @@ class EmailSyncMailbox(models.Model):
     @api.multi
     def action_view_messages(self):
         self.ensure_one()
+        self.check_access_rights('read')
+        self.check_access_rule('read')
         action = self.env.ref('email_crm_sync.email_sync_message_action').read()[0]
         action['domain'] = [('mailbox_id', '=', self.id)]
         action['context'] = {}

@@ -29,17 +29,20 @@ class EmailSyncTrackingEvent(models.Model):
         readonly=True, help='Ten-second slot of an open: one open per email and slot, so that '
                             'workers answering the same open at once store it once.')
     click_slot = fields.Integer(
-        readonly=True, help='Hour slot of a click: one click per link, email and slot, so that '
-                            'replaying a link neither counts nor notifies again.')
+        readonly=True, help='Hour slot of a click: one click per link, email and slot (a '
+                            "machine's and a person's apart), so that replaying a link neither "
+                            'counts nor notifies again.')
 
     def init(self):
         self.env.cr.execute("""
             CREATE UNIQUE INDEX IF NOT EXISTS email_sync_tracking_event_open_slot_uniq
                 ON email_sync_tracking_event (message_id, open_slot) WHERE kind = 'open'
         """)
+        # A link scanner's click right after delivery must not hide the person's
+        # click of the same hour: machine and human clicks are told apart.
         self.env.cr.execute("""
-            CREATE UNIQUE INDEX IF NOT EXISTS email_sync_tracking_event_click_slot_uniq
-                ON email_sync_tracking_event (message_id, md5(url), click_slot)
+            CREATE UNIQUE INDEX IF NOT EXISTS email_sync_tracking_event_click_uniq
+                ON email_sync_tracking_event (message_id, md5(url), click_slot, machine)
              WHERE kind = 'click' AND click_slot IS NOT NULL
         """)
 
