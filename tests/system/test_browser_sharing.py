@@ -102,12 +102,18 @@ def _screenshot(page, name):
     page.screenshot(path=os.path.join(ARTIFACTS, name), full_page=True)
 
 
-def _settled(page):
+def _settled(page, notes=True):
     """No request of the web client pending (its "Loading" indicator gone), and
-    the chatter, which loads last, shows the note of the link to the deal."""
-    expect(page.locator('.o_form_view .o_chatter .o_thread_message')).to_contain_text(
-        'Linked to %s' % DEAL)
+    the chatter, which loads last, shows the note of the link to the deal, or
+    (``notes`` False: a reader below full content) no note at all."""
+    messages = page.locator('.o_form_view .o_chatter .o_thread_message')
+    if notes:
+        expect(messages).to_contain_text('Linked to %s' % DEAL)
+    else:
+        expect(page.locator('.o_form_view .o_chatter')).to_be_visible()
     expect(page.locator('.o_loading')).to_be_hidden()
+    if not notes:
+        expect(messages).to_have_count(0)
 
 
 def _assert_nothing_leaks(page, where):
@@ -177,7 +183,7 @@ def test_owner_and_colleague_see_a_metadata_only_conversation(page, odoo_server,
     expect(form.locator('.o_form_sheet [name=user_id]')).to_have_text(OWNER.title())
     expect(_sharing_group(page)).to_be_hidden()
     expect(form.locator('[name=visibility]')).to_be_hidden()
-    _settled(page)
+    _settled(page, notes=False)  # notes are for readers of the full content
     assert BODY not in form.inner_text()
     _assert_nothing_leaks(page, 'conversation form')
     _screenshot(page, 'sharing-colleague.png')
