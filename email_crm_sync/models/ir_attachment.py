@@ -77,13 +77,16 @@ class IrAttachment(models.Model):
     @api.model
     def create(self, values):
         record = super(IrAttachment, self).create(values)
-        record._email_sync_drop_index()
+        if values.get('res_model') in MAIL_MODELS:
+            record._email_sync_drop_index()
         return record
 
     @api.multi
     def write(self, values):
         result = super(IrAttachment, self).write(values)
-        if {'datas', 'res_model'} & set(values):
+        if {'datas', 'res_model'} & set(values) and (
+                values.get('res_model') in MAIL_MODELS
+                or any(a.res_model in MAIL_MODELS for a in self.sudo())):
             self._email_sync_drop_index()
         return result
 
