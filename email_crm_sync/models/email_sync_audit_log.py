@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 KINDS = [
     ('rule', 'Record rule'),

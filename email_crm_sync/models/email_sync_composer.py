@@ -9,7 +9,6 @@ from odoo.tools import html2plaintext, html_escape
 
 from ..lib import address_rules, connection_errors, imap_session, link_tracking, outgoing_mail
 from ..lib import smtp_sender, subject_key, tracking_token
-from ..lib import visibility as sharing
 
 # Files uploaded in the composer before it is saved or sent.
 UPLOAD_MODEL = 'email.sync.composer'
@@ -85,8 +84,6 @@ class EmailSyncComposer(models.TransientModel):
         its writer."""
         if self.env.uid == SUPERUSER_ID:
             return
-        if not self.env.user.has_group('email_crm_sync.group_email_sync_user'):
-            raise AccessError(_('You have no access to the email sync.'))
         for composer in self:
             for email_or_thread in (composer.parent_id, composer.thread_id):
                 email_or_thread._check_content_readable()

@@ -177,10 +177,11 @@ class EmailSyncRedactionMixin(models.AbstractModel):
             return super(EmailSyncRedactionMixin, self).read_group(
                 domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
         groupbys = [groupby] if isinstance(groupby, str) else list(groupby or [])
-        # Sums and averages of hidden fields are not shown either (their groups are).
+        # Sums and averages of hidden fields are not shown either ("open_count:sum");
+        # grouping by them is handled below.
         grouped = {g.split(':')[0] for g in groupbys}
-        fields = [f for f in (fields or []) if f.split(':')[0].split('(')[0].strip() in grouped
-                  or f.split(':')[0].split('(')[0].strip() not in self._redacted_fields] or list(grouped)
+        fields = [spec for spec in (fields or []) if spec.split(':')[0] in grouped
+                  or spec.split(':')[0] not in self._redacted_fields] or list(grouped)
         hidden = [g for g in groupbys if g.split(':')[0] in self._redacted_fields]
         if not hidden:
             groups = super(EmailSyncRedactionMixin, self).read_group(

@@ -8,5 +8,5 @@ class IrRule(models.Model):
     _audit_kind = 'rule'
 
     def _audit_description(self):
-        return _('Record rule "%s" on %s: %s') % (self.name or '', self.model_id.model,
-                                                 self.domain_force or '[]')
+        return _('Record rule "%s" on %s: %s') % (
+            self.name or '', self.model_id.model, self.domain_force or '[]')

@@ -60,4 +60,3 @@ class MailMessage(models.Model):
         ids = command_ids(values['attachment_ids'])
         if ids:
             self.env['ir.attachment'].browse(ids).check('read')
-

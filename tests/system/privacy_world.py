@@ -55,6 +55,7 @@ def reaches(role, conversation):
     return role == 'owner' or (conversation != 'private'
                                and role in REACH.get(conversation, REACHING))
 
+
 FAULT_ACCESS = 4  # Odoo's XML-RPC fault code for AccessError
 REFUSALS = (2, 3, 4)  # UserError/MissingError, AccessDenied, AccessError: a message, no traceback
 REQUESTS = {'count': 0}

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from . import privacy_world as pw
-from .privacy_world import LEVELS, SENT, WebSession, flat
+from .privacy_world import LEVELS, SENT, flat
 
 HIDDEN_FIELDS = {
     # email field: the marker kind it holds
