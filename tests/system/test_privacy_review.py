@@ -58,7 +58,7 @@ def note_markers(world):
 
 
 # --- notes on conversations: grouping mail.message --------------------------------------------
-@pytest.mark.parametrize('role', COLLEAGUES)
+@pytest.mark.parametrize('role', COLLEAGUES + ('portal',))
 def test_review_notes_on_conversations_are_not_grouped_for_others(world, role):
     """mail.message.read_group reads its groups straight from SQL: neither the access
     check of mail.message.read/_search nor check_mail_message_access applies."""
@@ -241,3 +241,49 @@ def test_review_a_folder_is_not_moved_into_someone_elses_mailbox(world):
     if not moved:
         admin('email.sync.folder', 'write', folder, {'mailbox_id': world['colleague_box'].mailbox_id})
     assert (moved, sorted(after)) == (True, sorted(before))
+
+
+# --- what an email-sync manager reads of other people's mailboxes -------------------------------
+def test_review_a_sync_manager_reads_no_folder_names_of_others(world):
+    """Folders are the owner's at every level (README); the managers' read rule on
+    folders shows every mailbox's folder names and how many emails each holds."""
+    box, owner, mona = world['box'], world['people']['owner'], world['people']['sync_manager']
+    secret = 'xrvfolder%s' % secrets.token_hex(5)
+    with box.imap() as client:
+        client.create_folder('Deals/%s' % secret)
+    owner('email.sync.mailbox', 'action_test_connection', [box.mailbox_id])
+    assert secret in flat(owner('email.sync.folder', 'search_read', [], ['name'])), 'folder not listed'
+    answers = []
+    for call in (lambda: mona('email.sync.folder', 'search_read', [('user_id', '=', owner.uid)],
+                              ['name', 'link_count']),
+                 lambda: mona('email.sync.mailbox', 'read', [box.mailbox_id], ['folder_ids']),
+                 lambda: mona('email.sync.folder', 'name_search', secret)):
+        try:
+            answers.append(call())
+        except xmlrpc.client.Fault as fault:
+            assert pw.is_refusal(fault), fault.faultString[-600:]
+    folder_ids = (answers[1][0]['folder_ids'] if len(answers) > 1 and answers[1] else [])
+    if folder_ids:
+        answers.append(mona('email.sync.folder', 'read', folder_ids, ['name']))
+    assert secret not in flat(answers)
+
+
+# --- becoming the owner: a Settings administrator sets the owner's password --------------------
+def test_review_resetting_the_owners_password_is_recorded(world):
+    """A Settings administrator who sets the owner's password logs in as the owner and
+    reads all of their mail; the security log records group changes, not this."""
+    sam, admin, owner = world['people']['settings_admin'], world['admin'], world['people']['owner']
+    log_before = admin('email.sync.audit.log', 'search', [])
+    if refused(sam, 'res.users', 'write', [owner.uid], {'password': 'taken-over'}):
+        return
+    try:
+        as_owner = pw.Rpc(owner.url, owner.db, owner.login, 'taken-over')
+        read = as_owner('email.sync.message', 'search_read',
+                        [('id', '=', world['convs']['private']['email'])], ['subject'])
+        assert world['markers']['subject', 'private'] in flat(read)
+        logged = admin('email.sync.audit.log', 'search_read', [('id', 'not in', log_before)],
+                       ['description', 'res_model', 'res_id'])
+        assert any(e['res_model'] == 'res.users' and e['res_id'] == owner.uid for e in logged), \
+            'the owner\'s password was set by someone else and the security log has no entry'
+    finally:
+        admin('res.users', 'write', [owner.uid], {'password': owner.password})
