@@ -287,3 +287,50 @@ def test_review_resetting_the_owners_password_is_recorded(world):
             'the owner\'s password was set by someone else and the security log has no entry'
     finally:
         admin('res.users', 'write', [owner.uid], {'password': owner.password})
+
+
+# --- a colleague's own conversation moved into the owner's mailbox catches their mail ----------
+def test_review_an_own_conversation_cannot_be_moved_to_catch_someone_elses_mail(world):
+    """The owner of a conversation writes its "readonly" mailbox, subject key and
+    participants (only ownership is checked): the sync then files the other
+    mailbox's new mail on that subject into the writer's conversation, shared at
+    "full" and linked to the writer's deal, where the writer reads it."""
+    from email.message import EmailMessage
+
+    from email_crm_sync.lib import subject_key
+
+    dave, admin, box = world['people']['own_docs'], world['admin'], world['box']
+    theirs = world['colleague_box']
+    token = secrets.token_hex(4)
+    subject = 'Quarterly figures %s' % token
+    secret = 'xrvcaught%s' % secrets.token_hex(5)
+
+    def mail(to, body, subject):
+        msg = EmailMessage()
+        msg['From'] = 'Mallory Client <mallory@client.example>'
+        msg['To'] = to
+        msg['Subject'] = subject
+        msg['Message-ID'] = '<%s@client.example>' % secrets.token_hex(8)
+        msg.set_content(body)
+        return msg.as_bytes()
+
+    # Dave's own conversation, from his own mailbox.
+    with theirs.imap() as client:
+        client.append('INBOX', mail('%s@localhost' % theirs.login, 'Hello Dave', 'Dave %s' % token))
+    assert theirs.sync()['finished']
+    own_thread, = dave('email.sync.thread', 'search', [('name', '=', 'Dave %s' % token)])
+    owner_address = '%s@localhost' % world['owner_login']
+    moved = refused(dave, 'email.sync.thread', 'write', [own_thread], {
+        'mailbox_id': box.mailbox_id, 'subject_key': subject_key.subject_key(subject),
+        'participants': 'mallory@client.example\n%s' % owner_address,
+        'last_date': '2099-01-01 00:00:00', 'visibility': 'shared', 'share_level': 'full',
+        'lead_id': world['deal']})
+    # The owner's next email on that subject.
+    with box.imap() as client:
+        client.append('INBOX', mail(owner_address, 'The figures are %s' % secret, 'Re: %s' % subject))
+    assert box.sync()['finished']
+    email, = admin('email.sync.message', 'search_read', [('subject', '=', 'Re: %s' % subject)],
+                   ['thread_id', 'user_id'])
+    thread_owner = admin('email.sync.thread', 'read', [email['thread_id'][0]], ['user_id'])[0]['user_id'][0]
+    shown = dave('email.sync.message', 'search_read', [('id', '=', email['id'])], ['body_text', 'subject'])
+    assert (moved, thread_owner, secret in flat(shown)) == (True, world['people']['owner'].uid, False)
