@@ -334,3 +334,27 @@ def test_review_an_own_conversation_cannot_be_moved_to_catch_someone_elses_mail(
     thread_owner = admin('email.sync.thread', 'read', [email['thread_id'][0]], ['user_id'])[0]['user_id'][0]
     shown = dave('email.sync.message', 'search_read', [('id', '=', email['id'])], ['body_text', 'subject'])
     assert (moved, thread_owner, secret in flat(shown)) == (True, world['people']['owner'].uid, False)
+
+
+# --- template code past the editor check ---------------------------------------------------------
+@pytest.mark.parametrize('role,newline', [('own_docs', '\r'), ('own_docs', '\u2028'), ('portal', '\r')])
+def test_review_template_code_on_a_line_of_its_own_is_for_editors_only(world, role, newline):
+    """Odoo's template syntax has "%" line statements; Jinja splits lines on CR and
+    on Unicode line breaks too (str.splitlines), while the check looks for "%" only
+    after a line feed. A statement runs as the caller with the sandbox's sudo()."""
+    dave = world['people'][role]
+    partner = dave('res.users', 'read', [dave.uid], ['partner_id'])[0]['partner_id'][0]
+    code = newline.join([
+        'Hello',
+        "% if object.env['res.partner'].sudo().browse(" + str(partner) + ").write({'comment': ' '.join("
+        "object.env['email.sync.message'].sudo().search([]).mapped('subject'))})",
+        '% endif',
+        ''])
+    web = dave.web()
+    try:
+        web.call('mail.template', 'render_template', code, 'res.partner', [partner])
+    except pw.RpcError as error:
+        assert error.name.endswith('AccessError') and not error.debug, error
+    comment = world['admin']('res.partner', 'read', [partner], ['comment'])[0]['comment'] or ''
+    world['admin']('res.partner', 'write', [partner], {'comment': False})
+    assert world['markers']['subject', 'private'] not in comment.lower()
