@@ -358,3 +358,33 @@ def test_review_template_code_on_a_line_of_its_own_is_for_editors_only(world, ro
     comment = world['admin']('res.partner', 'read', [partner], ['comment'])[0]['comment'] or ''
     world['admin']('res.partner', 'write', [partner], {'comment': False})
     assert world['markers']['subject', 'private'] not in comment.lower()
+
+
+# --- the security log itself ----------------------------------------------------------------------
+def test_review_an_administrator_cannot_erase_the_security_log(world):
+    """The log is read-only by access rights only: a Settings administrator grants
+    their group write and delete on it (that grant is logged) and then deletes
+    every entry, the one recording the grant included."""
+    sam, admin = world['people']['settings_admin'], world['admin']
+    model_id = admin('ir.model', 'search', [('model', '=', 'email.sync.audit.log')])[0]
+    system = admin('ir.model.data', 'xmlid_to_res_id', 'base.group_system')
+    admin('res.groups', 'write', [system], {'comment': 'review %s' % secrets.token_hex(3)})  # one entry at least
+    entries = admin('email.sync.audit.log', 'search', [])
+    assert entries, 'nothing in the log: the test proves nothing'
+    access = None
+    try:
+        try:
+            access = sam('ir.model.access', 'create', {
+                'name': 'review', 'model_id': model_id, 'group_id': system, 'perm_read': True,
+                'perm_write': True, 'perm_create': True, 'perm_unlink': True})
+            rewritten = not refused(sam, 'email.sync.audit.log', 'write', sam('email.sync.audit.log', 'search', []),
+                                    {'description': 'nothing happened'})
+            erased = not refused(sam, 'email.sync.audit.log', 'unlink', sam('email.sync.audit.log', 'search', []))
+        except xmlrpc.client.Fault as fault:
+            assert pw.is_refusal(fault), fault.faultString[-600:]
+            erased = rewritten = False
+        left = admin('email.sync.audit.log', 'search_read', [('id', 'in', entries)], ['description'])
+        assert (erased, rewritten, len(left)) == (False, False, len(entries))
+    finally:
+        if access:
+            admin('ir.model.access', 'unlink', [access])
