@@ -388,3 +388,28 @@ def test_review_an_administrator_cannot_erase_the_security_log(world):
     finally:
         if access:
             admin('ir.model.access', 'unlink', [access])
+
+
+# --- legitimate use: a salesperson's mass mail from a stored template ------------------------------
+def test_review_mass_mail_from_a_stored_template_still_works_for_salespeople(world):
+    """In mass-mail mode Odoo 11 copies the template's text (code included) into the
+    wizard and renders the wizard's text, not the stored template: the editor check
+    refuses every salesperson's mass mail that uses a template."""
+    dave, admin = world['people']['own_docs'], world['admin']
+    model_id = admin('ir.model', 'search', [('model', '=', 'crm.lead')])[0]
+    template = admin('mail.template', 'create', {
+        'name': 'Review mass mail', 'model_id': model_id, 'subject': 'News for ${object.name}',
+        'body_html': '<p>Dear ${object.contact_name or "customer"},</p>', 'email_from': 'rv@localhost'})
+    context = {'active_model': 'crm.lead', 'active_ids': [world['deal']], 'active_id': world['deal']}
+    values = dave('mail.compose.message', 'onchange_template_id', [], template, 'mass_mail', 'crm.lead',
+                  world['deal'], context=context)['value']
+    values = {key: value for key, value in values.items()
+              if key in ('subject', 'body', 'email_from', 'reply_to', 'attachment_ids')}
+    values.update(composition_mode='mass_mail', model='crm.lead', template_id=template)
+    wizard = dave('mail.compose.message', 'create', values, context=context)
+    try:
+        dave('mail.compose.message', 'send_mail', [wizard], context=context)
+    except xmlrpc.client.Fault as fault:
+        pytest.fail('mass mail with a stored template refused: %s' % fault.faultString[-300:])
+    finally:
+        admin('mail.template', 'unlink', [template])
