@@ -413,3 +413,23 @@ def test_review_mass_mail_from_a_stored_template_still_works_for_salespeople(wor
         pytest.fail('mass mail with a stored template refused: %s' % fault.faultString[-300:])
     finally:
         admin('mail.template', 'unlink', [template])
+
+
+# --- legitimate use: the owner sorts and totals their own mail ------------------------------------
+def test_review_the_owner_sorts_their_own_conversations_by_subject(world):
+    """Sorting by a hidden field is dropped for every user but the superuser, the
+    owner included (list views sorted by subject come back in date order)."""
+    owner = world['people']['owner']
+    ids = owner('email.sync.thread', 'search', [('user_id', '=', owner.uid)])
+    rows = owner('email.sync.thread', 'search_read', [('id', 'in', ids)], ['name'], order='name desc')
+    names = [(row['name'] or '').lower() for row in rows]
+    assert len(set(names)) > 2, 'too few conversations to tell an order'
+    assert names == sorted(names, reverse=True)
+
+
+def test_review_the_owner_totals_their_own_opens(world):
+    """Sums of hidden figures are dropped for every reader, the owner included."""
+    owner = world['people']['owner']
+    groups = owner('email.sync.message', 'read_group', [('user_id', '=', owner.uid)],
+                   ['direction', 'open_count', 'click_count'], ['direction'])
+    assert groups and all('open_count' in g and 'click_count' in g for g in groups), groups
