@@ -213,7 +213,7 @@ def test_review_code_in_a_custom_field_is_refused_or_recorded(world):
 
 
 # --- mail.thread helpers on conversations one does not reach ----------------------------------
-@pytest.mark.parametrize('role', ['own_docs', 'settings_admin'])
+@pytest.mark.parametrize('role', ['own_docs', 'settings_admin', 'portal'])
 def test_review_suggested_recipients_of_an_unreachable_conversation(world, role):
     """message_get_suggested_recipients reads the conversation as the superuser,
     telling whether a private conversation exists and whose it is."""
