@@ -206,6 +206,12 @@ def _unparsed(raw, content_hash, reason, headers_text=None):
     )
 
 
+def variant_message_id(parsed):
+    """The id under which an email is stored when another email, with other
+    content, holds its Message-ID already."""
+    return safe_text.bounded('%s#%s' % (parsed.message_id, parsed.content_key[:16]))
+
+
 def content_key(parsed):
     """A fingerprint of what an email says: sender, recipients, subject, date,
     text and attachments, but not its transport headers (Received, DKIM ...),
