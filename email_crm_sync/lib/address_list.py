@@ -20,12 +20,18 @@ What it promises:
   gives nothing.
 - Entries without an ``@`` are returned with an empty name, so that callers
   can mend "Doe, John <jd@x.example>" written without quotes.
-- At most ``MAX_ENTRIES`` entries are read from one header.
+- At most ``MAX_ENTRIES`` entries are read from one header, and of each
+  entry at most ``MAX_TOKENS`` words and ``MAX_ENTRY_CHARS`` characters (the
+  rest is still scanned, not kept: no address is that long, and keeping
+  100,000 tokens costs more than reading them).
 
 Names and addresses are returned as written (encoded words still encoded).
 """
 
 MAX_ENTRIES = 1000
+MAX_TOKENS = 200
+MAX_ENTRY_CHARS = 10000
+MAX_COMMENT_CHARS = 200
 _SPACE = ' \t\r\n'
 _WORD_END = frozenset(' \t\r\n"(<,;:')
 
@@ -38,19 +44,31 @@ def split_addresses(value):
     tokens = []          # [kind, pieces, glued]: kind is 'word', 'quoted' or 'comment'
     angle = None
     word_with_at = False
+    kept = 0             # characters kept for the current entry
     glued = False        # no blank between this token and the previous one
     i, n = 0, len(value)
 
+    def keep(kind, text):
+        """Whether a token is kept (bounded per entry) and counted."""
+        nonlocal kept
+        if kept + len(text) > MAX_ENTRY_CHARS or (len(tokens) >= MAX_TOKENS and not (
+                kind == 'word' and glued and tokens and tokens[-1][0] == 'word')):
+            return False
+        kept += len(text)
+        return True
+
     def flush():
-        nonlocal tokens, angle, word_with_at
+        nonlocal tokens, angle, word_with_at, kept
         if tokens or angle is not None:
             pair = _entry([(kind, ''.join(pieces), glued) for kind, pieces, glued in tokens], angle)
             if pair is not None and len(pairs) < MAX_ENTRIES:
                 pairs.append(pair)
-        tokens, angle, word_with_at = [], None, False
+        tokens, angle, word_with_at, kept = [], None, False, 0
 
     def add_word(word):
         nonlocal word_with_at
+        if not keep('word', word):
+            return
         word_with_at = word_with_at or '@' in word
         if glued and tokens and tokens[-1][0] == 'word':
             tokens[-1][1].append(word)
@@ -72,7 +90,8 @@ def split_addresses(value):
                 else:
                     j += 1
             chunks.append(value[start:j])
-            tokens.append(['quoted', chunks, glued])
+            if keep('quoted', chunks[-1]):
+                tokens.append(['quoted', chunks, glued])
             glued = True
             i = j + 1
         elif c == '(':
@@ -88,7 +107,10 @@ def split_addresses(value):
                     depth -= 1
                 j += 1
             end = j - 1 if depth == 0 else n
-            tokens.append(['comment', [value[i + 1:min(end, n)]], glued])
+            # Only ever a fallback name: its start is enough.
+            comment = value[i + 1:min(end, n, i + 1 + MAX_COMMENT_CHARS)]
+            if keep('comment', comment):
+                tokens.append(['comment', [comment], glued])
             glued = False
             i = j
         elif c == '<':

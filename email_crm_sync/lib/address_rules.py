@@ -198,6 +198,21 @@ def _shortened(name):
     return name[:NAME_LIMIT - 1].rstrip() + '\u2026'
 
 
+def looks_like_another_address(display_name, address) -> bool:
+    """Whether a display name reads as an address other than the sender's own
+    ("support@bank.example" on mail from evil@attacker.example)."""
+    name = (display_name or '').strip().strip('"\' <>').lower()
+    return '@' in name and name != address
+
+
+def shown_name(display_name, address) -> str:
+    """How a participant is shown in a list: the name, or for a name that
+    reads as another address, both ("support@bank.example" via evil@x.example)."""
+    if looks_like_another_address(display_name, address):
+        return '"%s" via %s' % (display_name.replace('"', "'"), address)
+    return display_name or address
+
+
 def impersonal_text(patterns=DEFAULT_IMPERSONAL) -> str:
     """The editable form of a pattern list: "*noreply*" (anywhere) or "info" (the local part)."""
     return '\n'.join('*%s*' % text if kind == 'contains' else text for kind, text in patterns)

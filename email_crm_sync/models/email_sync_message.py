@@ -4,7 +4,7 @@ import re
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..lib import mime_parser, safe_text
+from ..lib import address_rules, mime_parser, safe_text
 from ..lib import visibility as sharing
 
 DIRECTIONS = [('in', 'Incoming'), ('out', 'Outgoing')]
@@ -29,7 +29,7 @@ def _address_text(address):
     what it is ("support@bank.example" via <evil@attacker.example>)."""
     if not address.name:
         return address.email
-    if '@' in address.name and address.name.strip('"\' <>').lower() != address.email:
+    if address_rules.looks_like_another_address(address.name, address.email):
         return '"%s" via <%s>' % (address.name.replace('"', "'"), address.email)
     return '%s <%s>' % (address.name, address.email)
 

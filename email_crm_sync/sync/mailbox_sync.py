@@ -214,7 +214,13 @@ class MailboxSync:
             for batch in reader.fetch(missing, BATCH_SIZE):
                 self._store_batch(folder, batch)
                 self.cr.commit()
-                self._batch_done()
+                try:
+                    self._batch_done()
+                except OutOfTime:
+                    # The budget is spent: the next run audits again.
+                    self.mailbox.write({'audit_stale': True})
+                    self.cr.commit()
+                    raise
             self.mailbox._log('repair', 'Self-audit: %d message(s) of "%s" were missing and have '
                                         'been fetched.' % (len(missing), folder.name))
         folder._recount_links()  # heals the counter if rows were removed behind our back

@@ -164,6 +164,16 @@ def test_the_sender_is_the_address_in_angle_brackets(header, sender, name):
     assert parsed.subject == 'hi' and parsed.text_body == 'body'
 
 
+@pytest.mark.parametrize('name, address, shown', [
+    ('Jane Doe', 'jane@x.example', 'Jane Doe'),
+    ('', 'jane@x.example', 'jane@x.example'),
+    ('jane@x.example', 'jane@x.example', 'jane@x.example'),
+    ('support@bank.example', 'evil@attacker.example', '"support@bank.example" via evil@attacker.example'),
+])
+def test_a_name_that_reads_as_another_address_is_shown_with_the_address(name, address, shown):
+    assert address_rules.shown_name(name, address) == shown
+
+
 def test_quoted_local_part_normalises_to_itself():
     assert address_rules.normalize('"Jane Doe"@Repeat.example') == '"jane doe"@repeat.example'
     assert address_rules.normalize('Jane <"jane doe"@repeat.example>') == '"jane doe"@repeat.example'
