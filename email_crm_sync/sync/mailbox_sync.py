@@ -1,14 +1,15 @@
 """One sync run of one mailbox: folders, first import, new mail, flags,
-deletions, self-audit. Commits after every batch, so a run killed at any
-point resumes where it stopped and never stores anything twice.
+deletions, self-audit. A fetched batch is stored in small groups, each
+committed, so a run killed at any point resumes where it stopped and never
+stores anything twice.
 
-No message can stop a mailbox: a batch is stored in a savepoint; when it
+No message can stop a mailbox: a group is stored in a savepoint; when it
 fails, its messages are stored one by one, each in a savepoint of its own,
 and the one that still fails is quarantined (``email.sync.quarantine``)
 with its reason. The folder's progress moves past it.
 
-The time budget holds inside a batch too: messages are parsed and stored
-in small groups, and the run stops between two groups once it is spent.
+The time budget holds inside a batch too: the run stops between two groups
+once it is spent, and groups shrink when the time left is short.
 
 Runs in its own cursor (see EmailSyncMailbox._sync_locked); everything it
 learns about the server goes through ``lib``.
@@ -67,12 +68,16 @@ class MailboxSync:
         self.quarantined = 0
         self.out_of_time = False
         self.seconds_per_message = None
+        # A run commits each group it stores (a run killed mid-batch keeps
+        # them); a caller storing outside a run (tests) commits itself.
+        self.commit_groups = False
         self.audit_counts = []   # (held, on the server in scope) per audited folder
         self.conversations = ConversationBuilder(mailbox)
 
     # --- run ------------------------------------------------------------
     def run(self, audit=False):
         """Sync every selected folder; returns True when nothing is left to do."""
+        self.commit_groups = True
         if self.conversations.add_unplaced():
             self.cr.commit()  # mail stored before conversations existed
         self.retry = self.mailbox._has_stale_quarantine(self.version)
@@ -247,6 +252,8 @@ class MailboxSync:
                 continue
             started = time.monotonic()
             self._store_group(folder, group)
+            if self.commit_groups:
+                self.cr.commit()
             self.seconds_per_message = (time.monotonic() - started) / len(group)
             handled.extend(m.uid for m in group)
             group, group_bytes = [], 0
