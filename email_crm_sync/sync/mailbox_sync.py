@@ -177,11 +177,14 @@ class MailboxSync:
             chunk = uids[chunk_start:chunk_start + BATCH_SIZE]
             last = max(chunk)
             for batch in reader.fetch(chunk, BATCH_SIZE):
-                handled = self._store_batch(folder, batch)
+                handled = set(self._store_batch(folder, batch))
                 if self.out_of_time:
-                    # Batches come in ascending UIDs and groups are stored in
-                    # order: everything up to the last handled UID is done.
-                    last = max(handled) if handled else int(folder.last_uid)
+                    # Batches come in ascending UIDs: progress goes up to the
+                    # first UID that is not done yet.
+                    in_order = [m.uid for m in batch]
+                    cut = next((i for i, uid in enumerate(in_order) if uid not in handled),
+                               len(in_order))
+                    last = in_order[cut - 1] if cut else int(folder.last_uid)
                     break
             # Every UID of the chunk up to ``last`` is stored, quarantined or gone.
             folder.write({'last_uid': max(int(folder.last_uid), last)})
