@@ -196,3 +196,13 @@ def test_sync_keeps_its_time_budget_inside_a_batch(box):
     box.sync()
     assert len(box.stored_message_ids()) == 30
     assert set(box.stored_links()['INBOX']) == set(box.server_links(('INBOX',))['INBOX'])
+
+    # New mail in a mailbox that is in sync: the same, and nothing is skipped.
+    _append(box, [raw.replace(b'ordinary-31-', b'later-31-').replace(b'@budget', b'@later')
+                  for raw in slow])
+    result = box.sync(budget=2, until_done=False)
+    assert result['finished'] is False and result['seconds'] < 10, result
+    assert 30 < len(box.stored_message_ids()) < 60
+    box.sync()
+    assert len(box.stored_message_ids()) == 60
+    assert set(box.stored_links()['INBOX']) == set(box.server_links(('INBOX',))['INBOX'])
