@@ -1139,7 +1139,7 @@ class Database:
                                           size=len(item.raw), raw=item.raw, modseq=None)
                            for item in batch]
                 before = PROBE.steps.get('store', [0, 0.0, 0])[1]
-                stored = engine._store_batch(inbox, fetched)
+                stored = len(engine._store_batch(inbox, fetched))
                 if stored != len(batch):
                     raise RuntimeError('stored %d of %d' % (stored, len(batch)))
                 batch_times.append(PROBE.steps['store'][1] - before)

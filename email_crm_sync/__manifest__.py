@@ -14,6 +14,7 @@ private unless its owner shares it.
     'data': [
         'security/email_sync_security.xml',
         'security/ir.model.access.csv',
+        'security/email_sync_quarantine_security.xml',
         'data/email_sync_provider_data.xml',
         'data/email_sync_cron.xml',
         'views/email_sync_provider_views.xml',
@@ -21,6 +22,7 @@ private unless its owner shares it.
         'views/email_sync_composer_views.xml',
         'views/email_sync_thread_views.xml',
         'views/email_sync_message_views.xml',
+        'views/email_sync_quarantine_views.xml',
         'views/email_sync_mailbox_views.xml',
         'views/email_sync_forgotten_address_views.xml',
         'views/email_sync_audit_log_views.xml',

@@ -10,6 +10,8 @@ subdomains (``eu.acme.com``).
 """
 import re
 
+from .safe_text import NAME_LIMIT, without_bidi_controls
+
 # Free mail providers: never a company's own domain, even when a user's
 # company address is on one of them.
 PERSONAL_DOMAINS = frozenset({
@@ -38,6 +40,11 @@ _SEPARATORS = re.compile(r'[\s,;]+')
 
 INTERNAL, BLOCKED, NEVER_LOG = 'internal', 'blocked', 'never_log'
 
+# RFC 5321: no mail server delivers to a longer address; such an address is
+# kept on its email but never becomes a contact.
+MAX_ADDRESS_LENGTH = 254
+_QUOTED_LOCAL = re.compile(r'^"(?:[^"\\]|\\.)*"@[^\s@"]+$')
+
 
 def normalize(text: str | None) -> str:
     """An address as typed ("  Bob <BOB@Acme.COM> ") in the form mail is stored in."""
@@ -45,7 +52,11 @@ def normalize(text: str | None) -> str:
     match = re.search(r'<([^<>]*)>', text)
     if match:
         text = match.group(1)
-    return '' if ' ' in text.strip() else addr_spec(text)
+    text = text.strip()
+    # A quoted local part may hold blanks ("jane doe"@x.example): it is the address.
+    if ' ' in text and not _QUOTED_LOCAL.match(text):
+        return ''
+    return addr_spec(text)
 
 
 def addr_spec(text: str) -> str:
@@ -158,7 +169,7 @@ def may_create_contact(address, own=(), own_domains=(), impersonal=DEFAULT_IMPER
                        forgotten=()):
     """Whether an unknown participant may become a new contact: not the user,
     not a colleague, not an impersonal sender, not a contact someone deleted."""
-    if not address or address in own:
+    if not address or address in own or len(address) > MAX_ADDRESS_LENGTH:
         return False
     if is_internal(address, own_domains):
         return False
@@ -169,14 +180,37 @@ def may_create_contact(address, own=(), own_domains=(), impersonal=DEFAULT_IMPER
 
 def contact_name(display_name: str | None, address: str) -> str:
     """A new contact's name: the display name, else one made from the address
-    ("mary.o-neil@x.com" -> "Mary O-Neil")."""
-    name = (display_name or '').strip().strip('"\'').strip()
+    ("mary.o-neil@x.com" -> "Mary O-Neil"); at most NAME_LIMIT characters,
+    without the invisible characters that reorder text."""
+    name = without_bidi_controls(display_name or '').strip().strip('"\'').strip()
     if name and normalize(name) != address and '@' not in name:
-        return name
+        return _shortened(name)
     words = re.split(r'[._]+', local_part(address).partition('+')[0])
     words = [w for w in words if w]
     # Each hyphenated part capitalised too: "o-neil" -> "O-Neil".
-    return ' '.join('-'.join(p[:1].upper() + p[1:] for p in w.split('-')) for w in words) or address
+    return _shortened(
+        ' '.join('-'.join(p[:1].upper() + p[1:] for p in w.split('-')) for w in words) or address)
+
+
+def _shortened(name):
+    if len(name) <= NAME_LIMIT:
+        return name
+    return name[:NAME_LIMIT - 1].rstrip() + '\u2026'
+
+
+def looks_like_another_address(display_name, address) -> bool:
+    """Whether a display name reads as an address other than the sender's own
+    ("support@bank.example" on mail from evil@attacker.example)."""
+    name = (display_name or '').strip().strip('"\' <>').lower()
+    return '@' in name and name != address
+
+
+def shown_name(display_name, address) -> str:
+    """How a participant is shown in a list: the name, or for a name that
+    reads as another address, both ("support@bank.example" via evil@x.example)."""
+    if looks_like_another_address(display_name, address):
+        return '"%s" via %s' % (display_name.replace('"', "'"), address)
+    return display_name or address
 
 
 def impersonal_text(patterns=DEFAULT_IMPERSONAL) -> str:

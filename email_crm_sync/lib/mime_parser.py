@@ -44,13 +44,16 @@ from email import utils as email_utils
 from email.generator import BytesGenerator
 from email.parser import BytesParser
 
-from . import address_rules
+from . import address_list, address_rules, safe_text
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 SYNTHETIC_ID_DOMAIN = 'email-crm-sync.invalid'
 HEADERS_TEXT_LIMIT = 1024 * 1024     # bytes of the header block kept for display
 MAX_DEPTH = 40                       # nesting of multiparts we follow
 MAX_PROBLEMS = 4                     # reasons listed in parse_error
+MAX_REFERENCES = 1000                # ids kept from a References header: the first and the latest
+MAX_PARAM_HEADER = 8192              # longer Content-Type/-Disposition: parameters not read
+MAX_HTML_DEPTH = 250                 # deeper HTML may lose its innermost parts when sanitised
 
 
 # -- results --------------------------------------------------------------------
@@ -94,6 +97,7 @@ class ParsedMessage:
     size: int = 0
     is_auto_generated: bool = False
     list_id: str = ''
+    content_key: str = ''        # what the email says, whatever its transport headers (see content_key)
 
 
 # -- entry point ------------------------------------------------------------------
@@ -137,7 +141,7 @@ def _parse(raw, content_hash, max_attachment_bytes):
         values = headers.get(name)
         return values[0] if values else ''
 
-    message_ids = _message_ids(first('message-id'), bare_ok=True)
+    message_ids = _message_ids(first('message-id'), bare_ok=True)[:1]
     if message_ids:
         message_id, has_message_id = message_ids[0], True
     else:
@@ -152,11 +156,22 @@ def _parse(raw, content_hash, max_attachment_bytes):
         except Exception as error:  # a bug: the headers are still worth having
             problems.append('the body could not be read (%s)' % error.__class__.__name__)
 
-    return ParsedMessage(
+    html_body = '\n'.join(htmls)
+    if html_depth(html_body) > MAX_HTML_DEPTH:
+        problems.append('the HTML body is nested more than %d levels deep: its innermost parts '
+                        'may be missing from the formatted view' % MAX_HTML_DEPTH)
+    date_text = first('date')
+    date = parse_date(date_text)
+    if date is None and date_text.strip():
+        problems.append('the date could not be read; the server\'s arrival date is used')
+    references = _message_ids(' '.join(headers.get('references', ())))
+    if len(references) > MAX_REFERENCES:
+        references = references[:1] + references[-(MAX_REFERENCES - 1):]
+    parsed = ParsedMessage(
         message_id=message_id,
         has_message_id=has_message_id,
-        in_reply_to=_message_ids(first('in-reply-to')),
-        references=_message_ids(' '.join(headers.get('references', ()))),
+        in_reply_to=_message_ids(first('in-reply-to'))[:MAX_REFERENCES],
+        references=references,
         subject=_fold_spaces(decode_header_text(first('subject'))),
         from_=from_,
         sender=from_[0] if from_ else None,
@@ -164,9 +179,9 @@ def _parse(raw, content_hash, max_attachment_bytes):
         cc=_addresses(headers.get('cc')),
         bcc=_addresses(headers.get('bcc')),
         reply_to=_addresses(headers.get('reply-to')),
-        date=parse_date(first('date')),
+        date=date,
         text_body=_join_texts(texts),
-        html_body='\n'.join(htmls),
+        html_body=html_body,
         attachments=_finish_attachments(pending, htmls),
         headers_text=headers_text,
         parse_error=_summary(problems),
@@ -175,6 +190,7 @@ def _parse(raw, content_hash, max_attachment_bytes):
         is_auto_generated=_is_auto_generated(headers),
         list_id=_list_id(first('list-id')),
     )
+    return dataclasses.replace(parsed, content_key=content_key(parsed))
 
 
 def _unparsed(raw, content_hash, reason, headers_text=None):
@@ -186,7 +202,35 @@ def _unparsed(raw, content_hash, reason, headers_text=None):
         parse_error=reason,
         content_hash=content_hash,
         size=len(raw),
+        content_key=content_hash,
     )
+
+
+def variant_message_id(parsed):
+    """The id under which an email is stored when another email, with other
+    content, holds its Message-ID already."""
+    return safe_text.bounded('%s#%s' % (parsed.message_id, parsed.content_key[:16]))
+
+
+def content_key(parsed):
+    """A fingerprint of what an email says: sender, recipients, subject, date,
+    text and attachments, but not its transport headers (Received, DKIM ...),
+    its encoding nor its Bcc. Two copies of one email (the Sent copy and the
+    one the CRM stored when sending it, the same mail in two folders) have the
+    same key; a different email reusing its Message-ID has another."""
+    digest = hashlib.sha256()
+    body = parsed.text_body or parsed.html_body
+    parts = [
+        parsed.sender.email if parsed.sender else '',
+        ' '.join(sorted({a.email for a in parsed.to + parsed.cc})),
+        parsed.subject,
+        parsed.date.isoformat() if parsed.date else '',
+        ' '.join(body.split()),
+    ] + ['%s:%d' % (a.filename, a.size) for a in parsed.attachments]
+    for part in parts:
+        digest.update(part.encode('utf-8', 'surrogatepass'))
+        digest.update(b'\x00')
+    return digest.hexdigest()
 
 
 def _synthetic_id(content_hash):
@@ -269,17 +313,11 @@ def _codec(label):
         pass
     name = label.strip().strip('"\'').strip().lower()
     name = _CHARSET_LABELS.get(name, name)
-    codec = None
-    if name:
-        try:
-            codec = codecs.lookup(name).name
-            try:
-                b'a'.decode(codec)   # LookupError for bytes-to-bytes codecs (base64, zlib ...)
-            except UnicodeDecodeError:
-                pass
-            codec = _WIDER_CHARSET.get(codec, codec)
-        except Exception:
-            codec = None
+    # Only real character sets: a label such as unicode_escape or punycode
+    # names a Python codec that turns text into lone surrogates or raises.
+    codec = safe_text.mail_codec(name)
+    if codec:
+        codec = _WIDER_CHARSET.get(codec, codec)
     if len(_codec_cache) < 1000:
         _codec_cache[label] = codec
     return codec
@@ -295,7 +333,29 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     """
     if not data:
         return ''
-    codec = _codec(charset)
+    return safe_text.safe_text(_decode(data, _codec(charset)))
+
+
+# Without a byte order mark, UTF-16 and UTF-32 are big-endian (RFC 2781 4.3);
+# Python would read them in the machine's order.
+_BOM_LESS = {'utf-16': ('utf-16-be', (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)),
+             'utf-32': ('utf-32-be', (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE))}
+
+
+def _little_endian_evidently(data, codec):
+    """'utf-16-le' (or -32-) when BOM-less text plainly is little-endian (Latin
+    text has its zero bytes after each character there), else None: RFC 2781
+    makes big-endian the rule, not a reason to show garbage."""
+    width = 2 if codec == 'utf-16' else 4
+    sample = data[:4000]
+    first = sample[0::width].count(0)
+    last = sample[width - 1::width].count(0)
+    if last > 2 * first and last * width >= len(sample) // 2:
+        return codec + '-le'
+    return None
+
+
+def _decode(data, codec):
     if codec in _UTF8_FIRST:
         try:
             return data.decode('utf-8')
@@ -303,14 +363,26 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
             if codec == 'cp1252':
                 return data.decode('cp1252', _FALLBACK_ERRORS)
             return data.decode('utf-8', _FALLBACK_ERRORS)
+    if codec in _BOM_LESS:
+        big_endian, boms = _BOM_LESS[codec]
+        if not data.startswith(boms):
+            codec = _little_endian_evidently(data, codec) or big_endian
     try:
         return data.decode(codec)
-    except UnicodeDecodeError:
+    except UnicodeError:
         pass
+    if codec.startswith('iso2022'):
+        # 7-bit text: UTF-8 would "succeed" and show the escape codes. Read
+        # what the broken sequences leave readable instead.
+        return data.decode(codec, 'replace')
     try:
         return data.decode('utf-8')
     except UnicodeDecodeError:
+        pass
+    try:
         return data.decode(codec, 'replace')
+    except Exception:   # a codec that fails even with errors replaced
+        return data.decode('utf-8', _FALLBACK_ERRORS)
 
 
 def _fix_8bit(text):
@@ -340,7 +412,7 @@ def decode_header_text(value: str) -> str:
     if not value:
         return ''
     if '=?' not in value:
-        return _strip_nul(_fix_8bit(value))
+        return safe_text.safe_text(_strip_nul(_fix_8bit(value)))
     chunks = []          # [charset or None, bytes or str]
     position = 0
     for match in _ENCODED_WORD.finditer(value):
@@ -358,8 +430,9 @@ def decode_header_text(value: str) -> str:
         position = match.end()
     if position < len(value):
         chunks.append([None, value[position:]])
-    return _strip_nul(''.join(_fix_8bit(data) if charset is None else decode_bytes(data, charset)
-                              for charset, data in chunks))
+    return safe_text.safe_text(_strip_nul(''.join(
+        _fix_8bit(data) if charset is None else decode_bytes(data, charset)
+        for charset, data in chunks)))
 
 
 def _decode_word(encoding, text):
@@ -394,42 +467,9 @@ def _headers_text(raw):
 
 # -- addresses --------------------------------------------------------------------
 
-# One entry of an address list in the forms nearly all mail uses:
-# 'a@x.com', 'Name <a@x.com>', '"Name, with comma" <a@x.com>', '<a@x.com>'.
-_SIMPLE_ADDRESS = re.compile(r"""
-    \s*(?:
-        (?:"(?P<quoted>(?:[^"\\]|\\.)*)"\s*|(?P<name>[^"<>,;:()\\@]*?)\s*)
-        <(?P<routed>[^<>"(),;:\\\s]*)>
-      | (?P<bare>[^\s<>"(),;:\\]+@[^\s<>"(),;:\\]+)
-    )\s*(?:,|$)""", re.VERBOSE)
-_QUOTED_PAIR = re.compile(r'\\(.)')
-
-
 def _split_addresses(value):
-    """(name, address) pairs of an address list, names still encoded.
-
-    The common forms are read by one regular expression; anything else
-    (groups, comments, unquoted commas ...) by the standard library."""
-    value = value.strip().rstrip(',')
-    pairs, position, end = [], 0, len(value)
-    while position < end:
-        match = _SIMPLE_ADDRESS.match(value, position)
-        if match is None or match.end() == position:
-            break
-        quoted, name, routed, bare = match.group('quoted', 'name', 'routed', 'bare')
-        if bare is not None:
-            pairs.append(('', bare))
-        else:
-            if quoted is not None:
-                name = _QUOTED_PAIR.sub(r'\1', quoted) if '\\' in quoted else quoted
-            pairs.append((name or '', routed))
-        position = match.end()
-    else:
-        return pairs
-    try:
-        return email_utils.getaddresses([value], strict=False)
-    except TypeError:  # Pythons before the strict parameter behave as strict=False
-        return email_utils.getaddresses([value])
+    """(name, address) pairs of an address list, names still encoded."""
+    return address_list.split_addresses(value.strip())
 
 
 def _addresses(values):
@@ -458,20 +498,20 @@ def _addresses(values):
 
 
 def _clean_name(name):
-    name = _fold_spaces(name)
+    name = _fold_spaces(safe_text.without_bidi_controls(name))
     while len(name) >= 2 and name[0] == name[-1] and name[0] in '"\'':
         name = name[1:-1].strip()
     return name.strip('"').strip()
 
 
 def _normalise_email(addr):
-    return address_rules.addr_spec(_strip_nul(_fix_8bit(addr))) or None
+    return safe_text.safe_text(address_rules.addr_spec(_strip_nul(_fix_8bit(addr)))) or None
 
 
 # -- message ids ------------------------------------------------------------------
 
 _BRACKETED_ID = re.compile(r'<([^<>]*)>')
-_BARE_ID = re.compile(r'[^\s<>,;()"\']+@[^\s<>,;()"\']+')
+_ID_SEPARATORS = re.compile(r'[\s<>,;()"\']+')
 _COMMENT = re.compile(r'\([^()]*\)')
 
 
@@ -481,15 +521,19 @@ def _message_ids(value, bare_ok=False):
     Message-ID, the first word)."""
     if not value:
         return ()
-    value = _COMMENT.sub(' ', _strip_nul(_fix_8bit(value)))
+    value = _COMMENT.sub(' ', safe_text.safe_text(_strip_nul(_fix_8bit(value))))
     ids = [''.join(found.split()) for found in _BRACKETED_ID.findall(value)]
     ids = [i for i in ids if i]
     if not ids:
-        ids = _BARE_ID.findall(value)
+        # Split first: a pattern looking for "x@y" anywhere takes quadratic time
+        # on a long run of characters without an @.
+        ids = [word for word in _ID_SEPARATORS.split(value) if '@' in word.strip('@')]
         if not ids and bare_ok:
             ids = [word.strip('<>') for word in value.split()[:1]]
             ids = [i for i in ids if i]
-    return tuple(dict.fromkeys(ids))
+    # Indexed (unique per mailbox, thread keys): absurdly long ids are cut,
+    # with a hash of the whole id so that two of them never collide.
+    return tuple(dict.fromkeys(safe_text.bounded(i) for i in ids))
 
 
 # -- dates --------------------------------------------------------------------------
@@ -508,6 +552,11 @@ _ZONES = {
 }
 _YEARS = (1900, 9998)
 _ISO_DATE = re.compile(r'\d{4}-\d\d-\d\d')
+# The year as written after "1 Jan": the standard library reads 0, 00, 0000
+# and -1 alike as 2000.
+_WRITTEN_YEAR = re.compile(r'\d\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?'
+                           r'\s*(-?\d+)', re.IGNORECASE)
+MAX_DATE_TEXT = 200
 
 
 def parse_date(value: str) -> datetime.datetime | None:
@@ -518,7 +567,10 @@ def parse_date(value: str) -> datetime.datetime | None:
     if not value:
         return None
     try:
-        value = _COMMENT.sub(' ', _fix_8bit(value)).strip()
+        value = _COMMENT.sub(' ', _fix_8bit(value[:MAX_DATE_TEXT])).strip()
+        written = _WRITTEN_YEAR.search(value)
+        if written and not _possible_year(written.group(1)):
+            return None
         words = value.split()
         if words and words[-1].upper() in _ZONES:
             words[-1] = _ZONES[words[-1].upper()]
@@ -536,6 +588,13 @@ def parse_date(value: str) -> datetime.datetime | None:
         return moment - datetime.timedelta(seconds=offset)
     except Exception:   # out-of-range fields (day 32, hour 25 ...) and worse
         return None
+
+
+def _possible_year(text):
+    """RFC 5322: four digits, or two (and three) of the obsolete syntax."""
+    if text.startswith('-') or len(text) == 1:
+        return False
+    return len(text) < 4 or _YEARS[0] <= int(text) <= _YEARS[1]
 
 
 def _iso_date(value):
@@ -646,7 +705,8 @@ class _Body:
 
     def _walk(self, part, depth):
         """(texts, htmls, attachments) of a part and what it contains."""
-        ctype = part.get_content_type()
+        # 8-bit or NUL bytes in a Content-Type must not reach ir.attachment.mimetype.
+        ctype = safe_text.safe_mimetype(part.get_content_type())
         if part.is_multipart() and not ctype.startswith('multipart/'):
             # message/rfc822 (and its cousins): the parser made it a message of its own.
             return [], [], [self._forwarded(part, ctype)]
@@ -707,6 +767,8 @@ class _Body:
 
     @staticmethod
     def _root_first(part, children):
+        if len(part.get('content-type') or '') > MAX_PARAM_HEADER:
+            return children
         start = (part.get_param('start') or '').strip().strip('<>').strip()
         if start:
             for index, child in enumerate(children):
@@ -744,6 +806,10 @@ class _Body:
             return None
         for header in ('content-disposition', 'content-type'):
             key = 'filename' if header == 'content-disposition' else 'name'
+            if len(part.get(header) or '') > MAX_PARAM_HEADER:
+                # The standard library reads parameters in quadratic time.
+                self.problems.append('a file name was too long to be read')
+                continue
             params = part.get_params(header=header) or ()
             values = [value for name, value in params if name.lower() == key]
             if not values:
@@ -845,7 +911,8 @@ _CONTROL_CHARACTERS = re.compile(r'[\x00-\x1f\x7f]')
 
 def _clean_filename(name):
     """A file name safe to show and store: no folders, no control characters,
-    no leading dots."""
+    no characters that reorder what is shown, no leading dots."""
+    name = safe_text.safe_text(safe_text.without_bidi_controls(name))
     name = name.replace('\\', '/').rsplit('/', 1)[-1]
     name = _fold_spaces(_CONTROL_CHARACTERS.sub(' ', name)).strip('. ')
     if len(name) > 200:
@@ -890,8 +957,7 @@ def _finish_attachments(pending, htmls):
         return ()
     referenced = set()
     for text in htmls:
-        referenced.update(urllib.parse.unquote(ref).strip().lower()
-                          for ref in _CID_REFERENCE.findall(text))
+        referenced.update(content_id_key(ref) for ref in _CID_REFERENCE.findall(text))
     attachments = []
     for number, item in enumerate(pending, 1):
         filename = item.filename
@@ -905,6 +971,33 @@ def _finish_attachments(pending, htmls):
             size=item.size,
             content=item.content,
             content_id=item.content_id,
-            is_inline=bool(item.content_id) and item.content_id.lower() in referenced,
+            is_inline=bool(item.content_id) and content_id_key(item.content_id) in referenced,
         ))
     return tuple(attachments)
+
+
+def content_id_key(value):
+    """The form in which a Content-ID and a ``cid:`` URL are compared (RFC 2392:
+    the URL is the percent-encoded id; mailers differ in case and spacing)."""
+    value = urllib.parse.unquote(value or '')
+    return ''.join(value.split()).strip('<>').lower()
+
+
+_TAG = re.compile(r'<(/?)([a-zA-Z][a-zA-Z0-9]*)[^<>]*?(/?)>')
+_VOID_TAGS = frozenset(('area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link',
+                        'meta', 'param', 'source', 'track', 'wbr', 'basefont', 'frame', 'keygen'))
+
+
+def html_depth(text):
+    """How deeply the elements of an HTML text nest (approximately: tags are
+    counted, not parsed). One pass; [^<>] keeps the pattern linear."""
+    if not text or '<' not in text:
+        return 0
+    depth = deepest = 0
+    for closing, name, self_closing in _TAG.findall(text):
+        if closing:
+            depth = max(depth - 1, 0)
+        elif not self_closing and name.lower() not in _VOID_TAGS:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest

@@ -8,6 +8,8 @@ that it must never join two messages on its own.
 import re
 import unicodedata
 
+from .safe_text import SUBJECT_KEY_LIMIT
+
 # Reply/forward markers, lower-case, as they appear before the colon.
 # English, German, Dutch, Scandinavian, Finnish, French, Spanish, Portuguese,
 # Italian, Polish, Czech, Turkish, Greek, Hebrew, Russian, Chinese, Japanese, Korean.
@@ -22,8 +24,10 @@ _PREFIX_ALTERNATIVES = '|'.join(re.escape(p) for p in sorted(set(PREFIXES), key=
 # A prefix, an optional counter ("Re[2]", "Re(3)", "Re^2"), and a colon (ASCII or full-width).
 _PREFIX = re.compile(
     r'^\s*(?:%s)\s*(?:\[\d+\]|\(\d+\)|\^\d+)?\s*[:：]' % _PREFIX_ALTERNATIVES, re.IGNORECASE)
-# A mailing-list tag at the start: "[sales-team]", "[EXT]" (not a counter "[2]").
-_LIST_TAG = re.compile(r'^\s*\[[^\[\]]*[^\d\[\]][^\[\]]*\]')
+# A mailing-list tag at the start: "[sales-team]", "[EXT]" (not a counter "[2]",
+# told apart in _strip_list_tag: a pattern saying "not only digits" would
+# backtrack in quadratic time on a long "[aaaa...").
+_LIST_TAG = re.compile(r'^\s*\[([^\[\]]*)\]')
 # A trailing "(fwd)" as some old clients write it.
 _TRAILING_FWD = re.compile(r'\s*\((?:fwd|fw)\)\s*$', re.IGNORECASE)
 _SPACES = re.compile(r'\s+')
@@ -38,9 +42,21 @@ GENERIC = frozenset({
 })
 
 
+MAX_PREFIXES = 50   # "Re: " stripped at most this often: each pass reads the whole subject
+
+
 def subject_key(subject: str | None) -> str:
-    """The normalised subject: prefixes and list tags gone, spaces folded, case-folded."""
-    return strip_prefixes(subject).casefold()
+    """The normalised subject: prefixes and list tags gone, spaces folded,
+    case-folded; at most SUBJECT_KEY_LIMIT characters (it is indexed: a
+    subject of 100 KB is keyed by its start)."""
+    return strip_prefixes(subject).casefold()[:SUBJECT_KEY_LIMIT]
+
+
+def _strip_list_tag(text):
+    match = _LIST_TAG.match(text)
+    if match and not match.group(1).strip().isdigit():
+        return text[match.end():]
+    return text
 
 
 def strip_prefixes(subject: str | None) -> str:
@@ -48,8 +64,8 @@ def strip_prefixes(subject: str | None) -> str:
     (what a reply puts after its own "Re: ")."""
     text = unicodedata.normalize('NFKC', subject or '')
     text = _SPACES.sub(' ', text).strip()
-    while True:
-        stripped = _LIST_TAG.sub('', text, count=1)
+    for _round in range(MAX_PREFIXES):
+        stripped = _strip_list_tag(text)
         stripped = _PREFIX.sub('', stripped, count=1)
         stripped = _TRAILING_FWD.sub('', stripped).strip()
         if stripped == text:

@@ -9,6 +9,7 @@ from . import email_sync_thread
 from . import email_sync_message
 from . import email_sync_message_folder
 from . import email_sync_log
+from . import email_sync_quarantine
 from . import email_sync_tracking_event
 from . import email_sync_composer
 from . import email_sync_partner_address

@@ -64,8 +64,14 @@ class EmailSyncFolder(models.Model):
     def _stored_state(self):
         from ..lib.sync_plan import StoredFolder
         self.ensure_one()
+        # Quarantined messages are accounted for: without them, a folder holding
+        # one would look changed at every run.
+        self.env.cr.execute('SELECT count(*) FROM email_sync_quarantine WHERE folder_id = %s',
+                            (self.id,))
+        quarantined = self.env.cr.fetchone()[0]
         return StoredFolder(uidvalidity=int(self.uidvalidity), last_uid=int(self.last_uid),
-                            highest_modseq=int(self.highest_modseq), stored_count=self.link_count,
+                            highest_modseq=int(self.highest_modseq),
+                            stored_count=self.link_count + quarantined,
                             import_complete=self.import_complete)
 
     def _recount_links(self):
@@ -93,6 +99,41 @@ class EmailSyncFolder(models.Model):
             self.env.cr.execute('SELECT uid FROM email_sync_message_folder '
                                 'WHERE folder_id = %s AND uid IN %s', (self.id, tuple(among)))
         return {int(row[0]) for row in self.env.cr.fetchall()}
+
+    def _quarantined_uids(self, version, among=None):
+        """UIDs of this folder's messages that could not be stored by this
+        install of the addon (``version``): not fetched again until an upgrade."""
+        self.ensure_one()
+        query = 'SELECT uid FROM email_sync_quarantine WHERE folder_id = %s AND module_version = %s'
+        params = [self.id, version]
+        if among is not None:
+            if not among:
+                return set()
+            query += ' AND uid IN %s'
+            params.append(tuple(among))
+        self.env.cr.execute(query, params)
+        return {int(row[0]) for row in self.env.cr.fetchall()}
+
+    def _handled_uids(self, version, among=None):
+        """UIDs the sync is done with: stored, or quarantined by this version."""
+        return self._stored_uids(among) | self._quarantined_uids(version, among)
+
+    def _stale_quarantine_uids(self, version):
+        """Quarantined by an earlier install or upgrade: worth one more try."""
+        self.ensure_one()
+        self.env.cr.execute('SELECT uid FROM email_sync_quarantine WHERE folder_id = %s '
+                            'AND module_version IS DISTINCT FROM %s ORDER BY uid', (self.id, version))
+        return [int(row[0]) for row in self.env.cr.fetchall()]
+
+    def _release_quarantine(self, uids=None):
+        """Forget quarantined messages: stored after all, gone from the server,
+        or renumbered (all of them when ``uids`` is None)."""
+        self.ensure_one()
+        if uids is None:
+            self.env.cr.execute('DELETE FROM email_sync_quarantine WHERE folder_id = %s', (self.id,))
+        elif uids:
+            self.env.cr.execute('DELETE FROM email_sync_quarantine WHERE folder_id = %s '
+                                'AND uid IN %s', (self.id, tuple(uids)))
 
     def _add_links(self, rows):
         """Record where emails are: ``rows`` of (message id, UID, flags), one statement."""

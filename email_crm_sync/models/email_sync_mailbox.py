@@ -96,6 +96,14 @@ class EmailSyncMailbox(models.Model):
     email_count = fields.Integer('Emails', compute='_compute_email_count')
     sync_progress = fields.Char('Progress', compute='_compute_sync_progress')
     audit_summary = fields.Char('Self-audit', readonly=True, copy=False)
+    audit_stale = fields.Boolean(
+        readonly=True, copy=False,
+        help='A run failed or a message could not be stored since the last self-audit: the next '
+             'run audits again, and until then the mailbox does not claim to be in sync.')
+    quarantine_ids = fields.One2many('email.sync.quarantine', 'mailbox_id', 'Not stored',
+                                     readonly=True)
+    quarantine_count = fields.Integer('Messages not stored', compute='_compute_quarantine')
+    quarantine_summary = fields.Char('Not stored', compute='_compute_quarantine')
     log_ids = fields.One2many('email.sync.log', 'mailbox_id', 'Sync log', readonly=True)
     sharing = fields.Selection(
         SHARING, 'Sharing', required=True,
@@ -127,6 +135,39 @@ class EmailSyncMailbox(models.Model):
             counts = dict(self.env.cr.fetchall())
         for mailbox in self:
             mailbox.email_count = counts.get(mailbox.id, 0)
+
+    def _compute_quarantine(self):
+        counts = {}
+        if self.ids:
+            self.env.cr.execute('SELECT mailbox_id, count(*) FROM email_sync_quarantine '
+                                'WHERE mailbox_id IN %s GROUP BY mailbox_id', (tuple(self.ids),))
+            counts = dict(self.env.cr.fetchall())
+        reasons = dict(self.env['email.sync.quarantine']._fields['reason']._description_selection(
+            self.env))
+        for mailbox in self:
+            count = counts.get(mailbox.id, 0)
+            mailbox.quarantine_count = count
+            if not count:
+                mailbox.quarantine_summary = False
+                continue
+            latest = self.env['email.sync.quarantine'].sudo().search(
+                [('mailbox_id', '=', mailbox.id)], limit=1)
+            reason = reasons.get(latest.reason, '')
+            # The subject is the owner's to see; the reason is enough for others.
+            if latest.subject and mailbox.user_id == self.env.user:
+                reason = '%s ("%s")' % (reason, latest.subject[:80])
+            if count == 1:
+                mailbox.quarantine_summary = _('1 message could not be stored: %s.') % reason
+            else:
+                mailbox.quarantine_summary = _('%(count)d messages could not be stored; the '
+                                               'latest: %(reason)s.') % {'count': count,
+                                                                         'reason': reason}
+
+    def _has_stale_quarantine(self, version):
+        """Messages quarantined before the addon was upgraded: worth a new try."""
+        self.env.cr.execute('SELECT 1 FROM email_sync_quarantine WHERE mailbox_id = %s '
+                            'AND module_version IS DISTINCT FROM %s LIMIT 1', (self.id, version))
+        return bool(self.env.cr.fetchone())
 
     def _compute_sync_progress(self):
         for mailbox in self:
@@ -432,7 +473,7 @@ class EmailSyncMailbox(models.Model):
         started = time.monotonic()
         if not self.import_since_date and self.lookback != 'all':
             self.import_since_date = fields.Date.to_string(sync_plan.import_since(self.lookback))
-        audit_due = not self.last_sync_date or (
+        audit_due = not self.last_sync_date or self.audit_stale or (
             fields.Datetime.from_string(self.last_sync_date).date() < fields.Date.from_string(fields.Date.today())) \
             or any(f.import_complete and not f.last_audit_date for f in self._folders_to_sync())
         self.write({'state': 'syncing'})
@@ -467,6 +508,12 @@ class EmailSyncMailbox(models.Model):
                       now + timedelta(minutes=self._sync_interval() if finished else 0))}
         if finished and audit_due and engine.audit_counts:
             values['audit_summary'] = self._audit_summary(engine.audit_counts)
+            values['audit_stale'] = False
+        if engine.quarantined and not values.get('audit_summary'):
+            # Quarantined after the last audit: say so now, audit next run.
+            values.update(audit_stale=True, audit_summary=_(
+                'Not in sync: %d message(s) could not be stored (see "Not stored"); checking '
+                'again at the next sync') % engine.quarantined)
         self.write(values)
         if engine.fetched:
             _logger.info('Mailbox %s: %d new folder entries in %.1fs', self.id, engine.fetched,
@@ -477,14 +524,23 @@ class EmailSyncMailbox(models.Model):
     def _audit_summary(self, counts):
         """What the self-audit found, in the user's words. Mail older than the
         first-import period is out of scope, so not counted."""
-        held = sum(h for h, _scope in counts)
-        on_server = sum(scope for _h, scope in counts)
+        held = sum(count[0] for count in counts)
+        on_server = sum(count[1] for count in counts)
+        quarantined = sum(count[2] for count in counts if len(count) > 2)
         checked = fields.Datetime.context_timestamp(
             self, fields.Datetime.from_string(fields.Datetime.now())).strftime('%Y-%m-%d %H:%M')
+        values = {'held': held, 'total': on_server, 'checked': checked, 'quarantined': quarantined}
         if held == on_server:
-            return 'In sync: %d of %d messages (checked %s)' % (held, on_server, checked)
-        return 'Out of sync: %d of %d messages are in the CRM (checked %s); the next sync ' \
-               'fetches the rest' % (held, on_server, checked)
+            return _('In sync: %(held)d of %(total)d messages (checked %(checked)s)') % values
+        if quarantined and held + quarantined >= on_server:
+            return _('Out of sync: %(held)d of %(total)d messages are in the CRM (checked '
+                     '%(checked)s); %(quarantined)d could not be stored (see "Not stored")') % values
+        if quarantined:
+            return _('Out of sync: %(held)d of %(total)d messages are in the CRM (checked '
+                     '%(checked)s); %(quarantined)d could not be stored (see "Not stored"), the '
+                     'next sync fetches the rest') % values
+        return _('Out of sync: %(held)d of %(total)d messages are in the CRM (checked '
+                 '%(checked)s); the next sync fetches the rest') % values
 
     def _sync_failed(self, problem):
         """Record a failed run. A refused login stops retries until the user
@@ -496,6 +552,12 @@ class EmailSyncMailbox(models.Model):
             'state': 'auth_failed' if problem.is_auth_failure else 'error',
             'last_error': problem.message, 'last_error_date': fields.Datetime.to_string(now),
             'failure_count': failures,
+            # A failing mailbox is not in sync, whatever the last audit found.
+            'audit_stale': True,
+            'audit_summary': _('Not in sync: syncing has failed since %s; the next successful '
+                               'sync checks every message again') % fields.Datetime.to_string(
+                                   fields.Datetime.context_timestamp(self, now))[:16]
+            if failures == 1 or not self.audit_stale else self.audit_summary,
             'tls_offered_fingerprint': problem.fingerprint or False,
             'next_sync_date': fields.Datetime.to_string(
                 now + timedelta(minutes=sync_plan.retry_delay_minutes(failures))),

@@ -4,6 +4,7 @@ import re
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..lib import address_rules, mime_parser, safe_text
 from ..lib import visibility as sharing
 
 DIRECTIONS = [('in', 'Incoming'), ('out', 'Outgoing')]
@@ -14,13 +15,23 @@ FILTERED_REASONS = [
 ]
 # What a filtered email keeps: enough to know it was seen, nothing of its content.
 _TOMBSTONE_KEEPS = ('mailbox_id', 'user_id', 'folder_id', 'message_id', 'has_message_id',
-                    'content_hash', 'date', 'direction', 'size')
+                    'content_hash', 'content_key', 'date', 'direction', 'size')
 
 _CID_SRC = re.compile(r'''(src\s*=\s*["'])cid:([^"']+)(["'])''', re.IGNORECASE)
 
 
 def _addresses_text(addresses):
-    return ', '.join('%s <%s>' % (a.name, a.email) if a.name else a.email for a in addresses)
+    return ', '.join(_address_text(a) for a in addresses)
+
+
+def _address_text(address):
+    """"Name <address>"; a name that looks like another address is shown as
+    what it is ("support@bank.example" via <evil@attacker.example>)."""
+    if not address.name:
+        return address.email
+    if address_rules.looks_like_another_address(address.name, address.email):
+        return '"%s" via <%s>' % (address.name.replace('"', "'"), address.email)
+    return '%s <%s>' % (address.name, address.email)
 
 
 class EmailSyncMessage(models.Model):
@@ -46,6 +57,7 @@ class EmailSyncMessage(models.Model):
         'email_bcc': sharing.OWNER,
         'headers': sharing.OWNER,
         'content_hash': sharing.OWNER,
+        'content_key': sharing.OWNER,
         'folder_id': sharing.OWNER,
         'filtered_reason': sharing.OWNER,
         'archived_by_user': sharing.OWNER,
@@ -82,6 +94,9 @@ class EmailSyncMessage(models.Model):
     # one (attachments do, at creation), must not drag bodies along.
     references = fields.Text(readonly=True, prefetch=False)
     content_hash = fields.Char(readonly=True, index=True)
+    content_key = fields.Char(readonly=True, prefetch=False,
+                              help='What the email says (see mime_parser.content_key): another '
+                                   'email reusing its Message-ID is stored apart.')
     subject = fields.Char(readonly=True)
     email_from = fields.Char('From', readonly=True)
     from_address = fields.Char(readonly=True, index=True)
@@ -227,7 +242,7 @@ class EmailSyncMessage(models.Model):
         own = mailbox._own_addresses()
         outgoing = folder.special_use == 'sent' or bool(
             parsed.sender and parsed.sender.email in own)
-        return {
+        values = {
             'mailbox_id': mailbox.id,
             'user_id': mailbox.user_id.id,
             'folder_id': folder.id,
@@ -236,9 +251,11 @@ class EmailSyncMessage(models.Model):
             'in_reply_to': ' '.join(parsed.in_reply_to) or False,
             'references': ' '.join(parsed.references) or False,
             'content_hash': parsed.content_hash,
+            'content_key': parsed.content_key or False,
             'subject': parsed.subject,
             'email_from': _addresses_text(parsed.from_),
-            'from_address': parsed.sender.email if parsed.sender else False,
+            # Indexed: an absurdly long address is cut, with a hash suffix.
+            'from_address': safe_text.bounded(parsed.sender.email) if parsed.sender else False,
             'email_to': _addresses_text(parsed.to) or False,
             'email_cc': _addresses_text(parsed.cc) or False,
             'email_bcc': _addresses_text(parsed.bcc) or False,
@@ -255,11 +272,13 @@ class EmailSyncMessage(models.Model):
                 '%s (%s bytes)' % (a.filename, a.size)
                 for a in parsed.attachments if a.content is None) or False,
         }
+        # Whatever the parser let through, nothing PostgreSQL refuses is stored.
+        return {name: safe_text.safe_text(value) for name, value in values.items()}
 
     # Columns written by the bulk insert of synced emails (see _create_many_from_parsed).
     _BULK_COLUMNS = (
         'mailbox_id', 'user_id', 'folder_id', 'message_id', 'has_message_id', 'in_reply_to',
-        'references', 'content_hash', 'subject', 'email_from', 'from_address', 'email_to',
+        'references', 'content_hash', 'content_key', 'subject', 'email_from', 'from_address', 'email_to',
         'email_cc', 'email_bcc', 'participants', 'date', 'direction', 'body_text', 'body_html',
         'size', 'is_auto_generated', 'parse_error', 'headers', 'has_attachments',
         'skipped_attachments', 'active', 'archived_by_user', 'deleted_by_user', 'filtered_reason')
@@ -291,7 +310,8 @@ class EmailSyncMessage(models.Model):
                 values['date'] = fields.Datetime.to_string(internaldate)
             inline = any(a.content_id and a.content is not None for a in parsed.attachments)
             # With inline images the body is written once they are stored (cid: -> URL).
-            values['body_html'] = parsed.html_body if parsed.html_body and not inline else False
+            values['body_html'] = safe_text.safe_text(parsed.html_body) \
+                if parsed.html_body and not inline else False
             values.update(active=True, archived_by_user=False, deleted_by_user=False,
                           filtered_reason=False)
             reason = (filtered or {}).get(parsed.message_id)
@@ -334,18 +354,22 @@ class EmailSyncMessage(models.Model):
         for attachment in parsed.attachments:
             if attachment.content is None:
                 continue
+            filename = safe_text.safe_text(attachment.filename)
             record = Attachment.create({
-                'name': attachment.filename,
-                'datas_fname': attachment.filename,
+                'name': filename,
+                'datas_fname': filename,
                 'datas': base64.b64encode(attachment.content),
-                'mimetype': attachment.content_type,
+                'mimetype': safe_text.safe_mimetype(attachment.content_type),
                 'res_model': self._name,
                 'res_id': message.id,
             })
             if attachment.content_id:
-                cid_urls[attachment.content_id] = '/web/image/%d' % record.id
+                key = mime_parser.content_id_key(attachment.content_id)
+                cid_urls.setdefault(key, '/web/image/%d' % record.id)
         if parsed.html_body and cid_urls:
-            # Inline images point to their stored attachments once those exist.
-            message.body_html = _CID_SRC.sub(
-                lambda m: m.group(1) + cid_urls.get(m.group(2), 'cid:' + m.group(2)) + m.group(3),
-                parsed.html_body)
+            # Inline images point to their stored attachments once those exist
+            # (RFC 2392: compared percent-decoded; mailers differ in case).
+            message.body_html = safe_text.safe_text(_CID_SRC.sub(
+                lambda m: m.group(1) + cid_urls.get(mime_parser.content_id_key(m.group(2)),
+                                                    'cid:' + m.group(2)) + m.group(3),
+                parsed.html_body))

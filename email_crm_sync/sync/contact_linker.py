@@ -7,6 +7,12 @@ Only outside people are linked: never the mailbox owner, never colleagues
 """
 from ..lib import address_rules
 
+# New contacts made from one conversation in one go: mail to a crowd (a
+# spammer's 1,000 visible recipients) must neither fill the contact book nor
+# take minutes to store. Participants come sender first, so the people who
+# write are the ones who become contacts.
+MAX_NEW_CONTACTS = 50
+
 
 class ContactLinker:
     def __init__(self, mailbox, create=None):
@@ -33,14 +39,14 @@ class ContactLinker:
             forgotten = self.env['email.sync.forgotten.address'].sudo()._forgotten_among(unknown)
             Partner = self.env['res.partner'].sudo().with_context(
                 tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True)
-            for address in unknown:
-                if address_rules.may_create_contact(address, self.own, self.own_domains,
-                                                    self.impersonal, forgotten):
-                    found[address] = Partner.create({
-                        'name': address_rules.contact_name(wanted[address], address),
-                        'email': address,
-                        'company_id': False,  # contacts are shared between companies, as Odoo's are
-                    }).id
+            creatable = [address for address in unknown if address_rules.may_create_contact(
+                address, self.own, self.own_domains, self.impersonal, forgotten)]
+            for address in creatable[:MAX_NEW_CONTACTS]:
+                found[address] = Partner.create({
+                    'name': address_rules.contact_name(wanted[address], address),
+                    'email': address,
+                    'company_id': False,  # contacts are shared between companies, as Odoo's are
+                }).id
         return found
 
     def link_thread(self, thread_id, names_by_address, replace=False):

@@ -146,7 +146,7 @@ class ConversationBuilder:
         people = [n for n in (correspondents or '').split(', ') if n]
         for address in added:
             if self.contacts.linkable(address):
-                people.append(names.get(address) or address)
+                people.append(address_rules.shown_name(names.get(address), address))
         values = {
             'participants': '\n'.join(known + added),
             'correspondents': ', '.join(people)[:500],

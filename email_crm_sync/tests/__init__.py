@@ -6,3 +6,4 @@ from . import test_email_sync_composer
 from . import test_sharing
 from . import test_privacy_paths
 from . import test_res_config_settings
+from . import test_email_sync_quarantine

@@ -23,7 +23,8 @@ EMAIL_FIELD_LEVEL = {
     'subject': 'subject', 'display_name': 'subject',
     'body_html': 'full', 'body_text': 'full', 'attachment_ids': 'full', 'message_id': 'full',
     'in_reply_to': 'full', 'references': 'full', 'skipped_attachments': 'full', 'parse_error': 'full',
-    'email_bcc': 'owner', 'headers': 'owner', 'content_hash': 'owner', 'folder_id': 'owner',
+    'email_bcc': 'owner', 'headers': 'owner', 'content_hash': 'owner', 'content_key': 'owner',
+    'folder_id': 'owner',
     'folder_link_ids': 'owner', 'folder_names': 'owner', 'filtered_reason': 'owner',
     'archived_by_user': 'owner', 'deleted_by_user': 'owner', 'thread_id': 'subject',
 }
