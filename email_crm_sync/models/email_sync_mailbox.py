@@ -280,11 +280,21 @@ class EmailSyncMailbox(models.Model):
             raise AccessError(_('Only the owner of this mailbox may do that.'))
 
     @api.multi
+    def message_get_suggested_recipients(self):
+        # Public over RPC in Odoo 11 and answered without a look at the record's access.
+        self.check_access_rights('read')
+        self.check_access_rule('read')
+        return super(EmailSyncMailbox, self).message_get_suggested_recipients()
+
+    @api.multi
     def write(self, vals):
         # Odoo 11 checks record rules only when a stored field is written:
         # the password (not stored) would pass without this.
         if 'password' in vals:
             self._check_owner()
+        if 'user_id' in vals and self.env.uid != SUPERUSER_ID and any(
+                mailbox.user_id.id != vals['user_id'] for mailbox in self):
+            raise AccessError(_('A mailbox stays with the user who connected it.'))
         credentials = {'imap_host', 'imap_port', 'imap_security', 'login'}
         if credentials & set(vals) and 'state' not in vals:
             # Changed server settings: the old verdict no longer holds.

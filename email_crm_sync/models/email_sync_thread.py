@@ -127,6 +127,12 @@ class EmailSyncThread(models.Model):
         if set(res_ids) - self.browse(res_ids)._visible_ids(sharing.FULL):
             raise AccessError(_('The owner of this conversation does not share its content with you.'))
 
+    @api.multi
+    def message_get_suggested_recipients(self):
+        # Public over RPC in Odoo 11 and answered without a look at the record's access.
+        self.check_access_rule('read')
+        return super(EmailSyncThread, self).message_get_suggested_recipients()
+
     # --- display ---------------------------------------------------------
     @api.depends('suggested_lead_ids')
     def _compute_suggested_count(self):
@@ -208,7 +214,7 @@ class EmailSyncThread(models.Model):
     # --- deals -----------------------------------------------------------
     @api.multi
     def write(self, values):
-        self._check_owner_write()
+        self._check_owner_write(values)
         if 'lead_id' in values:
             # Linked or unlinked by a person: logged, and never undone by the sync.
             values = dict(values, lead_link_mode='manual' if values['lead_id'] else False,
@@ -221,15 +227,26 @@ class EmailSyncThread(models.Model):
             return result
         return super(EmailSyncThread, self).write(values)
 
-    def _check_owner_write(self):
+    # What a person changes on a conversation; the rest is the sync's (a
+    # conversation moved to another mailbox, say, would catch its mail).
+    _owner_writable = {'lead_id', 'visibility', 'share_level'}
+
+    def _check_owner_write(self, values):
         """Colleagues read shared conversations and change nothing: the links to
         deals and contacts decide who else sees a conversation, so only its
-        owner and the mail rules write them."""
+        owner and the mail rules write them. The owner links deals they can read."""
         if self.env.uid == SUPERUSER_ID:
             return
         rows = self._visibility_rows()
         if any(rows.get(thread.id, (None,))[0] != self.env.uid for thread in self):
             raise AccessError(_('Only the owner of a conversation may change it.'))
+        if set(values) - self._owner_writable:
+            raise AccessError(_('The email sync keeps these fields of a conversation itself: %s')
+                              % ', '.join(sorted(set(values) - self._owner_writable)))
+        if values.get('lead_id'):
+            lead = self.env['crm.lead'].browse(values['lead_id'])
+            lead.check_access_rights('read')
+            lead.check_access_rule('read')
 
     def _log_lead_change(self, old, new, person=None):
         """A note on the conversation: linked or unlinked, by ``person`` or by the sync."""

@@ -117,9 +117,9 @@ class ConversationBuilder:
     def _threads_by_subject(self, key):
         self.cr.execute("""
             SELECT id, participants FROM email_sync_thread
-             WHERE mailbox_id = %s AND subject_key = %s
+             WHERE mailbox_id = %s AND subject_key = %s AND user_id = %s
              ORDER BY last_date DESC NULLS LAST, id DESC LIMIT %s
-        """, (self.mailbox.id, key, SUBJECT_CANDIDATES))
+        """, (self.mailbox.id, key, self.mailbox.user_id.id, SUBJECT_CANDIDATES))
         return [thread_match.Candidate(thread_id, frozenset((participants or '').split()))
                 for thread_id, participants in self.cr.fetchall()]
 
