@@ -4,8 +4,10 @@ from odoo.exceptions import AccessError
 from ..lib import visibility as sharing
 
 EMAIL_MODEL = 'email.sync.message'
-# Attachments of these models are mail content or drafts of it.
-MAIL_MODELS = (EMAIL_MODEL, 'email.sync.thread', 'email.sync.composer')
+# Attachments of these models are mail content, drafts of it, or files of
+# notes about it.
+CONTENT_MODELS = (EMAIL_MODEL, 'email.sync.thread')
+MAIL_MODELS = CONTENT_MODELS + ('email.sync.composer', 'email.sync.mailbox')
 
 
 class IrAttachment(models.Model):
@@ -29,16 +31,22 @@ class IrAttachment(models.Model):
         self.env.cr.execute('SELECT id, res_model, res_id, create_uid FROM ir_attachment '
                             'WHERE id IN %s AND res_model IN %s',
                             (tuple(attachment_ids), MAIL_MODELS))
-        hidden, by_email = set(), {}
+        hidden, by_record = set(), {}
         for attachment_id, res_model, res_id, create_uid in self.env.cr.fetchall():
             if not res_id:
                 if create_uid != self.env.uid:
                     hidden.add(attachment_id)
-            elif res_model == EMAIL_MODEL:
-                by_email.setdefault(res_id, []).append(attachment_id)
-        if by_email:
-            visible = self.env[EMAIL_MODEL].browse(list(by_email))._visible_ids(sharing.FULL)
-            hidden.update(a for email_id, ids in by_email.items() if email_id not in visible
+            else:
+                by_record.setdefault(res_model, {}).setdefault(res_id, []).append(attachment_id)
+        for res_model, by_id in by_record.items():
+            if res_model in CONTENT_MODELS:
+                visible = self.env[res_model].browse(list(by_id))._visible_ids(sharing.FULL)
+            elif res_model == 'email.sync.mailbox':
+                visible = set(self.env[res_model].sudo().search(
+                    [('id', 'in', list(by_id)), ('user_id', '=', self.env.uid)]).ids)
+            else:
+                continue  # composer drafts: Odoo shows them to their writer only
+            hidden.update(a for record_id, ids in by_id.items() if record_id not in visible
                           for a in ids)
         return hidden
 
@@ -55,7 +63,13 @@ class IrAttachment(models.Model):
                                                 count=False, access_rights_uid=access_rights_uid)
         hidden = self._email_sync_hidden(list(ids))
         if hidden:
-            ids = [i for i in ids if i not in hidden]
+            kept = [i for i in ids if i not in hidden]
+            if limit and len(ids) == limit:
+                # A page short of hidden attachments is filled from the next ones.
+                more = self._search(args, offset=(offset or 0) + len(ids), limit=limit - len(kept),
+                                    order=order, access_rights_uid=access_rights_uid)
+                kept += [i for i in more if i not in kept]
+            ids = kept
         return len(ids) if count else ids
 
     @api.model

@@ -33,6 +33,15 @@ class MailMessage(models.Model):
     _inherit = 'mail.message'
 
     @api.model
+    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
+        # Odoo 11 groups messages without the checks of _search (which hides
+        # messages of documents the user may not read): group only those.
+        if self.env.uid != SUPERUSER_ID:
+            domain = [('id', 'in', self._search(list(domain or [])))]
+        return super(MailMessage, self).read_group(
+            domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
+
+    @api.model
     def _find_allowed_model_wise(self, doc_model, doc_dict):
         if doc_model not in NEUTRAL_NAMED or self.env.uid == SUPERUSER_ID:
             return super(MailMessage, self)._find_allowed_model_wise(doc_model, doc_dict)
