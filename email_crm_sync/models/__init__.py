@@ -19,6 +19,7 @@ from . import ir_http
 from . import mail_message
 from . import mail_activity
 from . import mail_template
+from . import mail_compose_message
 from . import res_company
 from . import res_users
 from . import res_partner
@@ -28,3 +29,5 @@ from . import ir_rule
 from . import ir_model_access
 from . import res_groups
 from . import ir_actions_server
+from . import ir_model_fields
+from . import ir_ui_view

@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import AccessError
 
 KINDS = [
     ('rule', 'Record rule'),
@@ -6,6 +7,10 @@ KINDS = [
     ('group', 'Group'),
     ('membership', 'Group membership'),
     ('code', 'Server action with code'),
+    ('field', 'Custom field'),
+    ('template', 'Mail template'),
+    ('view', 'QWeb view'),
+    ('password', 'Password of another user'),
 ]
 OPERATIONS = [('create', 'Created'), ('write', 'Changed'), ('unlink', 'Deleted')]
 # Groups that can grant reach to mail: who joins or leaves them is logged.
@@ -33,6 +38,22 @@ class EmailSyncAuditLog(models.Model):
     res_model = fields.Char('Model', readonly=True)
     res_id = fields.Integer('Record', readonly=True)
     description = fields.Text(readonly=True, required=True)
+
+    @api.multi
+    def write(self, values):
+        self._check_kept()
+        return super(EmailSyncAuditLog, self).write(values)
+
+    @api.multi
+    def unlink(self):
+        self._check_kept()
+        return super(EmailSyncAuditLog, self).unlink()
+
+    def _check_kept(self):
+        # Access rights alone would let an administrator grant themselves the
+        # right to rewrite the log of what they did.
+        if self.env.uid != SUPERUSER_ID:
+            raise AccessError(_('The log of security changes cannot be changed.'))
 
     @api.model
     def _record(self, kind, operation, records, describe):

@@ -79,6 +79,12 @@ class ResUsers(models.Model):
         result = super(ResUsers, self).write(values)
         if before is not None:
             self._email_sync_audit_membership(before)
+        if {'password', 'new_password'} & set(values):
+            # Someone who sets a user's password can sign in as them and read their mail.
+            others = self.filtered(lambda user: user.id != self.env.uid)
+            self.env['email.sync.audit.log']._record(
+                'password', 'write', others,
+                lambda user: _('Password of %s set by someone else') % user.sudo().name)
         return result
 
     def _email_sync_watched_groups(self):
