@@ -143,11 +143,26 @@ class EmailSyncRedactionMixin(models.AbstractModel):
 
     @api.model
     def _search(self, args, offset=0, limit=None, order=None, count=False, access_rights_uid=None):
-        if self.env.uid != SUPERUSER_ID:
+        if self.env.uid != SUPERUSER_ID and not self._all_visible(args, self._hidden_in_order(order)):
             order = self._guard_order(order)
         return super(EmailSyncRedactionMixin, self)._search(
             args, offset=offset, limit=limit, order=order, count=count,
             access_rights_uid=access_rights_uid)
+
+    def _all_visible(self, domain, names):
+        """Whether the reader sees the fields ``names`` on every record ``domain``
+        matches (their own mail, say): then sorting or totalling by them tells
+        nothing new. One query, only when such fields are asked for."""
+        levels = {self._redacted_fields[name] for name in names}
+        if not levels:
+            return True
+        hidden_somewhere = expression.OR([['!'] + self._visible_domain(level) for level in levels])
+        return not super(EmailSyncRedactionMixin, self)._search(
+            expression.AND([list(domain or []), hidden_somewhere]), limit=1)
+
+    def _hidden_in_order(self, order):
+        names = [part.split()[0].strip('"') for part in (order or '').split(',') if part.split()]
+        return [name for name in names if name in self._redacted_fields]
 
     def _guard_domain(self, domain):
         """A condition on a hidden field holds only where the reader sees the field."""
@@ -177,11 +192,14 @@ class EmailSyncRedactionMixin(models.AbstractModel):
             return super(EmailSyncRedactionMixin, self).read_group(
                 domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
         groupbys = [groupby] if isinstance(groupby, str) else list(groupby or [])
-        # Sums and averages of hidden fields are not shown either ("open_count:sum");
-        # grouping by them is handled below.
+        # Sums and averages of hidden fields are not shown either ("open_count:sum"),
+        # unless the reader sees them on every record (their own mail); grouping
+        # by them is handled below.
         grouped = {g.split(':')[0] for g in groupbys}
-        fields = [spec for spec in (fields or []) if spec.split(':')[0] in grouped
-                  or spec.split(':')[0] not in self._redacted_fields] or list(grouped)
+        totalled = [spec.split(':')[0] for spec in (fields or [])
+                    if spec.split(':')[0] in self._redacted_fields and spec.split(':')[0] not in grouped]
+        if totalled and not self._all_visible(domain, totalled):
+            fields = [spec for spec in fields if spec.split(':')[0] not in totalled] or list(grouped)
         hidden = [g for g in groupbys if g.split(':')[0] in self._redacted_fields]
         if not hidden:
             groups = super(EmailSyncRedactionMixin, self).read_group(

@@ -40,8 +40,12 @@ class ResPartner(models.Model):
                             'rules, not from the contact.'))
 
     def _search_email_sync_thread_ids(self, operator, value):
-        return [('id', 'in', self.env['email.sync.thread'].search(
-            [('id', operator, value)]).mapped('partner_ids').ids)]
+        Thread = self.env['email.sync.thread']
+        if value is False and operator in ('=', '!='):
+            # With (!=) or without (=) a conversation the reader may see.
+            with_threads = Thread.search([]).mapped('partner_ids').ids
+            return [('id', 'in' if operator == '!=' else 'not in', with_threads)]
+        return [('id', 'in', Thread.search([('id', operator, value)]).mapped('partner_ids').ids)]
 
     def _compute_email_sync_thread_count(self):
         Thread = self.env['email.sync.thread']

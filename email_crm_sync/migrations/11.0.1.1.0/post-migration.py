@@ -28,6 +28,12 @@ def migrate(cr, version):
     cr.execute("UPDATE mail_activity SET res_name = 'Email conversation' WHERE res_model IN %s",
                (NAMED_MODELS,))
     cr.execute('DELETE FROM mail_followers WHERE res_model IN %s', (NAMED_MODELS,))
+    # Managers no longer read everyone's folders (their names tell what mail is about);
+    # the rule was data loaded once, so the upgrade removes it.
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    rule = env.ref('email_crm_sync.email_sync_folder_rule_manager_read', raise_if_not_found=False)
+    if rule:
+        rule.unlink()
     cr.execute("""DELETE FROM mail_message WHERE model = 'email.sync.thread'
                   AND (body LIKE '%%Your email of%%was opened%%'
                        OR body LIKE '%%A link in your email of%%was clicked%%')""")
@@ -49,7 +55,6 @@ def migrate(cr, version):
                                  unnest(string_to_array(m.participants, E'\\n')) a
                            WHERE m.thread_id = t.id AND a <> '')
                       WHERE t.id = %s""", (thread_id,))
-    env = api.Environment(cr, SUPERUSER_ID, {})
     threads = env['email.sync.thread'].with_context(active_test=False).browse(list(threads))
     for thread in threads:
         _rename_correspondents(cr, thread)
