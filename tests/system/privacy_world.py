@@ -239,10 +239,12 @@ def build_world(admin_rpc, odoo_server, dovecot, fingerprint, smtp_relay, prefix
         email_id, = owner('email.sync.message', 'search',
                           [('message_id', '=', '%s@client.example' % markers['msgid', level])])
         thread_id = owner('email.sync.message', 'read', [email_id], ['thread_id'])[0]['thread_id'][0]
-        values = {'lead_id': deal}
+        # Linked to a deal its owner cannot read (another salesperson's): as the rules
+        # would link it; the owner chooses the sharing.
+        admin('email.sync.thread', 'write', [thread_id], {'lead_id': deal})
         if level != 'private':
-            values.update(visibility='shared', share_level=level)
-        owner('email.sync.thread', 'write', [thread_id], values)
+            owner('email.sync.thread', 'write', [thread_id],
+                  {'visibility': 'shared', 'share_level': level})
         attachments = owner('ir.attachment', 'search', [('res_model', '=', 'email.sync.message'),
                                                         ('res_id', '=', email_id)])
         convs[level] = {'email': email_id, 'thread': thread_id, 'attachments': attachments}
@@ -266,8 +268,8 @@ def build_world(admin_rpc, odoo_server, dovecot, fingerprint, smtp_relay, prefix
         'track_opens': True, 'track_clicks': True})
     sent_thread = owner('email.sync.composer', 'action_send', [composer])['res_id']
     sent_at = time.monotonic()
-    owner('email.sync.thread', 'write', [sent_thread],
-          {'visibility': 'shared', 'share_level': 'full', 'lead_id': deal})
+    owner('email.sync.thread', 'write', [sent_thread], {'visibility': 'shared', 'share_level': 'full'})
+    admin('email.sync.thread', 'write', [sent_thread], {'lead_id': deal})
     sent_email, = owner('email.sync.message', 'search', [('thread_id', '=', sent_thread)])
     delivered = received(dovecot, customer_login, customer_login + '-pw', subject)
     html = delivered.get_body(('html',)).get_content()

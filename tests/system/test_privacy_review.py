@@ -182,7 +182,7 @@ def test_review_linking_a_conversation_names_no_unreadable_deal(world):
     except xmlrpc.client.Fault as fault:
         assert pw.is_refusal(fault), fault.faultString[-600:]
     finally:
-        owner('email.sync.thread', 'write', [thread], {'lead_id': world['deal']})
+        admin('email.sync.thread', 'write', [thread], {'lead_id': world['deal']})
     assert secret not in flat(answers)
 
 

@@ -117,16 +117,18 @@ def world(admin_rpc, odoo_server, dovecot, dovecot_fingerprint, smtp_relay):
     for level in LEVELS:
         email_id, = owner('email.sync.message', 'search', [('message_id', '=', '%s@client.example' % level)])
         thread_id = owner('email.sync.message', 'read', [email_id], ['thread_id'])[0]['thread_id'][0]
-        # The per-thread override, as the owner does it from the conversation.
-        values = {'lead_id': deal}
+        # Linked to Dave's deal, which Olga cannot read, as the rules would link it;
+        # the per-thread override, as the owner does it from the conversation.
+        admin_rpc('email.sync.thread', 'write', [thread_id], {'lead_id': deal})
         if level != 'private':
-            values.update(visibility='shared', share_level=level)
-        owner('email.sync.thread', 'write', [thread_id], values)
+            owner('email.sync.thread', 'write', [thread_id],
+                  {'visibility': 'shared', 'share_level': level})
         attachment_id, = owner('ir.attachment', 'search', [('res_model', '=', 'email.sync.message'),
                                                            ('res_id', '=', email_id)])
         emails[level] = {'email': email_id, 'thread': thread_id, 'attachment': attachment_id}
     try:
-        yield {'box': box, 'people': people, 'emails': emails, 'deal': deal, 'server': odoo_server}
+        yield {'box': box, 'people': people, 'emails': emails, 'deal': deal, 'server': odoo_server,
+               'admin': admin_rpc}
         # Other tests' salespeople must not find these shared conversations in their Inbox.
         owner('email.sync.thread', 'write', owner('email.sync.thread', 'search', []),
               {'visibility': 'private'})
@@ -249,7 +251,7 @@ def test_a_new_default_applies_to_mail_synced_after_it(world, smtp_relay):
     assert box.sync()['finished']
     email_id, = owner('email.sync.message', 'search', [('message_id', '=', 'after@client.example')])
     thread_id = owner('email.sync.message', 'read', [email_id], ['thread_id'])[0]['thread_id'][0]
-    owner('email.sync.thread', 'write', [thread_id], {'lead_id': world['deal']})
+    world['admin']('email.sync.thread', 'write', [thread_id], {'lead_id': world['deal']})
     assert owner('email.sync.thread', 'read', [thread_id], ['visibility', 'share_level'])[0] \
         == {'id': thread_id, 'visibility': 'shared', 'share_level': 'full'}
     assert 'After secret body' in dave('email.sync.message', 'read', [email_id], ['body_text'])[0]['body_text']
