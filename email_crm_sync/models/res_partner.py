@@ -23,6 +23,18 @@ class ResPartner(models.Model):
     email_sync_thread_count = fields.Integer('Emails', compute='_compute_email_sync_thread_count',
                                              groups='base.group_user')
 
+    @api.depends('name', 'email')
+    def _compute_email_formatted(self):
+        # Python 3's formataddr refuses an address that is not ASCII (mail
+        # as RFC 6532 allows it), which Odoo 11 never expected: a contact
+        # made from such mail could not even be read.
+        for partner in self:
+            try:
+                super(ResPartner, partner)._compute_email_formatted()
+            except UnicodeEncodeError:
+                partner.email_formatted = '"%s" <%s>' % (
+                    (partner.name or '').replace('"', "'"), partner.email)
+
     @api.depends('email')
     def _compute_email_sync_normalized(self):
         for partner in self:

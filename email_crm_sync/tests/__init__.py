@@ -6,4 +6,5 @@ from . import test_email_sync_composer
 from . import test_sharing
 from . import test_privacy_paths
 from . import test_res_config_settings
+from . import test_res_partner
 from . import test_email_sync_quarantine
