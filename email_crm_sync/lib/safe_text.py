@@ -8,8 +8,11 @@ fail its whole batch. Every string the CRM stores from a mail goes through
 ``safe_text``; every value an index holds (Message-IDs, thread keys,
 addresses, subject keys) through ``bounded``.
 
-- ``safe_text``: lone surrogates replaced by U+FFFD, NULs removed (as the
-  parser always did: a NUL in text is noise, never meaning).
+- ``safe_text``: lone surrogates (and the non-characters U+FFFE, U+FFFF)
+  replaced by U+FFFD, NULs and the other C0 controls but tab and line
+  breaks removed (as the parser always did for NUL: noise, never meaning).
+  XML 1.0 cannot carry those controls, so a contact or subject holding one
+  broke every XML-RPC answer that included it.
 - ``mail_codec``: the Python codec for a charset label, only when the label
   names a real character set of mail (IANA charsets Python decodes): never
   ``unicode_escape``, ``raw_unicode_escape``, ``punycode``, ``idna``,
@@ -31,19 +34,20 @@ KEY_LIMIT = 255          # characters of an indexed key (Message-ID, thread key,
 SUBJECT_KEY_LIMIT = 200  # characters of a subject key
 NAME_LIMIT = 128         # characters of a contact name made from a display name
 
-_SURROGATES = re.compile('[\ud800-\udfff]')
+_UNSTORABLE = re.compile('[\ud800-\udfff\ufffe\uffff]')
+_CONTROLS = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f]')
 
 
 def safe_text(value):
-    """``value`` with lone surrogates replaced and NULs removed; None and
-    False pass."""
+    """``value`` with lone surrogates and non-characters replaced and C0
+    controls but tab, CR and LF removed; None and False pass."""
     if not value or not isinstance(value, str):
         return value
-    if '\x00' in value:
-        value = value.replace('\x00', '')
+    if _CONTROLS.search(value):
+        value = _CONTROLS.sub('', value)
     if value.isascii():
         return value
-    return _SURROGATES.sub(REPLACEMENT, value)
+    return _UNSTORABLE.sub(REPLACEMENT, value)
 
 
 def bounded(value, limit=KEY_LIMIT):

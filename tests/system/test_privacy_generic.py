@@ -90,10 +90,26 @@ def world(admin_rpc, odoo_server, dovecot, dovecot_fingerprint, smtp_relay):
 
 
 def _base_domain(world, model):
-    """The records of the world each model is tried on (the addon's: all of them)."""
+    """The records of the world each model is tried on: the addon's of the world's
+    mailboxes (other tests' mailboxes on the same server, a hostile corpus say, would
+    only make every answer longer)."""
     owner = world['people']['owner']
+    if model.startswith('email.sync.'):
+        fields = world['admin'](model, 'fields_get', [], attributes=['type'])
+        mailboxes = [world['box'].mailbox_id, world['colleague_box'].mailbox_id]
+        if model == 'email.sync.mailbox':
+            return [('id', 'in', mailboxes)]
+        if 'mailbox_id' in fields:
+            return [('mailbox_id', 'in', mailboxes)]
+        if 'user_id' in fields and fields['user_id'].get('type') == 'many2one':
+            return [('user_id', 'in', [world['box'].user_id, world['colleague_box'].user_id])]
     if model == 'ir.attachment':
-        return ['|', ('res_model', '=like', 'email.sync.%'), ('create_uid', '=', owner.uid)]
+        # Files of the world's mail and notes, and what the owner uploaded.
+        mail = [('res_model', '=like', 'email.sync.%'), ('res_id', 'in', [
+            record_id for name in ('email.sync.message', 'email.sync.thread')
+            for record_id in world['admin'](name, 'search', _base_domain(world, name),
+                                            context=EVERYTHING)])]
+        return ['|', '&'] + mail + [('create_uid', '=', owner.uid)]
     if model == 'mail.message':
         # Notes on conversations, and what the owner's mail made Odoo tell (contacts excluded:
         # a contact's own chatter is everybody's).
@@ -367,7 +383,7 @@ def _snapshot(world):
         fields = admin(model, 'fields_get', [], attributes=['type', 'store'])
         names = sorted(n for n, f in fields.items() if f.get('store') and not VOLATILE.match(n)
                        and f['type'] != 'binary')
-        domain = _base_domain(world, model) if model == 'ir.attachment' else []
+        domain = _base_domain(world, model)
         for row in admin(model, 'search_read', domain, names, context=EVERYTHING):
             if (model, row['id']) not in world['theirs']:
                 snap[model, row['id']] = row
