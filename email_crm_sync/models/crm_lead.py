@@ -16,7 +16,8 @@ class CrmLead(models.Model):
     def _compute_email_sync_thread_ids(self):
         Thread = self.env['email.sync.thread']
         for lead in self:
-            lead.email_sync_thread_ids = Thread.search([('lead_id', '=', lead.id)])
+            lead.email_sync_thread_ids = Thread.search(
+                [('lead_id', '=', lead.id)]) if lead.ids else Thread
 
     def _inverse_email_sync_thread_ids(self):
         if self.env.uid == SUPERUSER_ID:

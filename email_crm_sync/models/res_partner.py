@@ -42,8 +42,9 @@ class ResPartner(models.Model):
 
     def _compute_email_sync_thread_ids(self):
         Thread = self.env['email.sync.thread']
+        linked = self._email_sync_linked_threads(self.filtered('id'))
         for partner in self:
-            partner.email_sync_thread_ids = Thread.search([('partner_ids', 'in', partner.ids)])
+            partner.email_sync_thread_ids = Thread.browse(sorted(linked.get(partner.id, ())))
 
     def _inverse_email_sync_thread_ids(self):
         if self.env.uid == SUPERUSER_ID:
@@ -60,9 +61,37 @@ class ResPartner(models.Model):
         return [('id', 'in', Thread.search([('id', operator, value)]).mapped('partner_ids').ids)]
 
     def _compute_email_sync_thread_count(self):
-        Thread = self.env['email.sync.thread']
+        # A company's conversations include those of its people (child_of).
+        partners = self.filtered('id')  # a contact being created has none
+        family = partners | partners.search([('id', 'child_of', partners.ids)]) if partners else partners
+        linked = self._email_sync_linked_threads(family)
+        parent_of = {member.id: member.parent_id.id for member in family}
+        threads_of = {}
+        for member_id, thread_ids in linked.items():
+            ancestor, seen = member_id, set()
+            while ancestor and ancestor not in seen:
+                threads_of.setdefault(ancestor, set()).update(thread_ids)
+                seen.add(ancestor)
+                ancestor = parent_of.get(ancestor)
         for partner in self:
-            partner.email_sync_thread_count = Thread.search_count(partner._email_sync_thread_domain())
+            partner.email_sync_thread_count = len(threads_of.get(partner.id, ()))
+
+    def _email_sync_linked_threads(self, partners):
+        """{partner id: ids of the conversations linked to it that the reader may
+        see}, in two queries whatever the number of contacts (exports read
+        thousands at once)."""
+        if not partners:
+            return {}
+        visible = self.env['email.sync.thread'].search([('partner_ids', 'in', partners.ids)])
+        if not visible:
+            return {}
+        self.env.cr.execute('SELECT partner_id, thread_id FROM email_sync_thread_partner_rel '
+                            'WHERE partner_id IN %s AND thread_id IN %s',
+                            (tuple(partners.ids), tuple(visible.ids)))
+        linked = {}
+        for partner_id, thread_id in self.env.cr.fetchall():
+            linked.setdefault(partner_id, set()).add(thread_id)
+        return linked
 
     def _email_sync_thread_domain(self):
         # A company's conversations include those of its people.
