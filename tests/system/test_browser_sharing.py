@@ -74,9 +74,10 @@ def shared(admin_rpc, dovecot, dovecot_fingerprint, smtp_relay):
         owner = box.rpc
         email_id, = owner('email.sync.message', 'search', [('message_id', '=', MESSAGE_ID)])
         thread_id = owner('email.sync.message', 'read', [email_id], ['thread_id'])[0]['thread_id'][0]
-        # As the owner does it from the conversation.
-        owner('email.sync.thread', 'write', [thread_id], {
-            'lead_id': deal, 'visibility': 'shared', 'share_level': 'metadata'})
+        # Linked to Victor's deal (which the owner cannot read) as the rules would link it;
+        # the sharing as the owner sets it from the conversation.
+        admin_rpc('email.sync.thread', 'write', [thread_id], {'lead_id': deal})
+        owner('email.sync.thread', 'write', [thread_id], {'visibility': 'shared', 'share_level': 'metadata'})
         assert owner('email.sync.thread', 'read', [thread_id], ['visibility', 'share_level', 'partner_ids'])[0] \
             == {'id': thread_id, 'visibility': 'shared', 'share_level': 'metadata', 'partner_ids': []}
         assert victor('email.sync.thread', 'search', []) == [thread_id]
