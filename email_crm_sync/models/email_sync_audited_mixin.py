@@ -10,8 +10,13 @@ class EmailSyncAuditedMixin(models.AbstractModel):
     def _audit_description(self):
         return self.display_name
 
+    def _audited_records(self):
+        """The records whose change is worth a line (all, unless a model says)."""
+        return self
+
     def _audit(self, operation):
-        self.env['email.sync.audit.log']._record(self._audit_kind, operation, self,
+        self.env['email.sync.audit.log']._record(self._audit_kind, operation,
+                                                 self._audited_records(),
                                                  lambda record: record._audit_description())
 
     @api.model

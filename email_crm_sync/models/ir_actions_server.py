@@ -7,9 +7,9 @@ class IrActionsServer(models.Model):
     _inherit = ['ir.actions.server', 'email.sync.audited.mixin']
     _audit_kind = 'code'
 
-    def _audit(self, operation):
+    def _audited_records(self):
         # Only actions running Python code can reach mail past the rules.
-        super(IrActionsServer, self.filtered(lambda a: a.state == 'code'))._audit(operation)
+        return self.filtered(lambda a: a.state == 'code')
 
     def _audit_description(self):
         return _('Server action "%s" on %s runs Python code:\n%s') % (

@@ -8,8 +8,8 @@ class IrModelFields(models.Model):
     _inherit = ['ir.model.fields', 'email.sync.audited.mixin']
     _audit_kind = 'field'
 
-    def _audit(self, operation):
-        super(IrModelFields, self.filtered(lambda f: f.state == 'manual'))._audit(operation)
+    def _audited_records(self):
+        return self.filtered(lambda f: f.state == 'manual')
 
     def _audit_description(self):
         return _('Custom field "%s" on %s; computed by:\n%s') % (

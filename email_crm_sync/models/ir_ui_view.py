@@ -7,8 +7,8 @@ class IrUiView(models.Model):
     _inherit = ['ir.ui.view', 'email.sync.audited.mixin']
     _audit_kind = 'view'
 
-    def _audit(self, operation):
-        super(IrUiView, self.filtered(lambda v: v.type == 'qweb'))._audit(operation)
+    def _audited_records(self):
+        return self.filtered(lambda v: v.type == 'qweb')
 
     def _audit_description(self):
         return _('QWeb view "%s" (%s)') % (self.name, self.key or self.xml_id or self.id)
