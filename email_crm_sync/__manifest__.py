@@ -1,6 +1,6 @@
 {
     'name': 'Email CRM Sync',
-    'version': '11.0.1.1.0',
+    'version': '11.0.1.2.0',
     'category': 'Sales',
     'summary': "Sync each salesperson's mailbox into the CRM over IMAP",
     'description': """
@@ -10,14 +10,17 @@ private unless its owner shares it.
 """,
     'license': 'LGPL-3',
     'depends': ['crm', 'mail'],
-    'external_dependencies': {'python': ['imapclient', 'cryptography']},
+    'external_dependencies': {'python': ['imapclient', 'cryptography', 'authlib', 'joserfc']},
     'data': [
         'security/email_sync_security.xml',
         'security/ir.model.access.csv',
         'security/email_sync_quarantine_security.xml',
+        'data/email_sync_oauth_app_data.xml',
         'data/email_sync_provider_data.xml',
         'data/email_sync_cron.xml',
+        'views/email_sync_oauth_app_views.xml',
         'views/email_sync_provider_views.xml',
+        'views/oauth_templates.xml',
         'views/email_sync_log_views.xml',
         'views/email_sync_composer_views.xml',
         'views/email_sync_thread_views.xml',

@@ -1,2 +1,3 @@
 from . import error_answers
 from . import main
+from . import oauth

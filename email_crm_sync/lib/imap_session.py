@@ -35,9 +35,11 @@ class ServerSettings:
     # SHA-256 fingerprint ("AB:CD:...") of a certificate the user trusts even
     # though no authority vouches for it (self-signed company servers).
     trusted_fingerprint: str = ''
+    # An OAuth2 access token: log in with SASL XOAUTH2 instead of the password.
+    oauth2_token: str = ''
 
     def __repr__(self):
-        # Never let the password reach a log or an error report.
+        # Never let the password or the token reach a log or an error report.
         return 'ServerSettings(host=%r, port=%r, security=%r, login=%r)' % (
             self.host, self.port, self.security, self.login)
 
@@ -182,7 +184,10 @@ def open_session(settings):
             client.starttls(context)
         if settings.security in (SSL, STARTTLS):
             _check_pin(client, settings)
-        client.login(settings.login, settings.password)
+        if settings.oauth2_token:
+            client.oauth2_login(settings.login, settings.oauth2_token)
+        else:
+            client.login(settings.login, settings.password)
         _identify(client)
         return ImapSession(client)
     except Exception as error:

@@ -9,6 +9,7 @@ import ssl
 
 from . import connection_errors
 from .imap_session import SSL, STARTTLS, certificate_fingerprint, normalise_fingerprint
+from .oauth_flow import xoauth2
 
 REFUSED_RECIPIENTS = 'recipients_refused'
 TOO_LARGE = 'too_large'
@@ -65,7 +66,9 @@ def send(settings, sender, recipients, message):
                 smtp.ehlo()
             if settings.security in (SSL, STARTTLS):
                 _check_pin(smtp, settings)
-            if settings.password and smtp.has_extn('auth'):
+            if settings.oauth2_token:
+                _xoauth2_login(smtp, settings)
+            elif settings.password and smtp.has_extn('auth'):
                 smtp.login(settings.login, settings.password)
             return smtp.sendmail(sender, list(recipients), message)
         finally:
@@ -75,6 +78,15 @@ def send(settings, sender, recipients, message):
                 smtp.close()
     except Exception as error:
         raise _explain(error, settings) from None
+
+
+def _xoauth2_login(smtp, settings):
+    """SASL XOAUTH2: the token in the first line. A refused token gets a 334
+    with the reason, which the client answers with an empty line to end in
+    535 (smtplib then raises SMTPAuthenticationError)."""
+    initial = xoauth2(settings.login, settings.oauth2_token)
+    smtp.auth('XOAUTH2', lambda challenge=None: initial if challenge is None else '',
+              initial_response_ok=True)
 
 
 def _explain(error, settings):

@@ -11,6 +11,7 @@ KINDS = [
     ('template', 'Mail template'),
     ('view', 'QWeb view'),
     ('password', 'Password of another user'),
+    ('oauth', 'Sign-in provider'),
 ]
 OPERATIONS = [('create', 'Created'), ('write', 'Changed'), ('unlink', 'Deleted')]
 # Groups that can grant reach to mail: who joins or leaves them is logged.

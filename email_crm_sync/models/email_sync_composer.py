@@ -7,8 +7,8 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import html2plaintext, html_escape
 
-from ..lib import address_rules, connection_errors, imap_session, link_tracking, outgoing_mail
-from ..lib import smtp_sender, subject_key, tracking_token
+from ..lib import address_rules, connection_errors, link_tracking, outgoing_mail
+from ..lib import subject_key, tracking_token
 
 # Files uploaded in the composer before it is saved or sent.
 UPLOAD_MODEL = 'email.sync.composer'
@@ -233,8 +233,7 @@ class EmailSyncComposer(models.TransientModel):
         tracked_html, urls = self._tracked_html(email, html)
         wire = outgoing_mail.build(html=tracked_html, **build) if tracked_html != html else clean
         try:
-            smtp_sender.send(mailbox.sudo()._smtp_settings(), sender,
-                             [a for _n, a in to + cc + bcc], wire)
+            mailbox.sudo()._smtp_send(sender, [a for _n, a in to + cc + bcc], wire)
         except connection_errors.ConnectionProblem as problem:
             raise UserError(_('The email was not sent: %s') % problem.message)
         email.sudo().write({'tracked_urls': json.dumps(urls) if urls else False})
@@ -316,7 +315,7 @@ class EmailSyncComposer(models.TransientModel):
         if mailbox.stores_sent_copy or not folder:
             return
         try:
-            with imap_session.open_session(mailbox._server_settings()) as session:
+            with mailbox._imap_session() as session:
                 session.client.append(folder.name, raw, flags=[b'\\Seen'])
         except Exception as error:  # ConnectionProblem or an IMAP error after login
             message = getattr(error, 'message', None) or str(error)

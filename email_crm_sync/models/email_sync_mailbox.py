@@ -6,7 +6,7 @@ from datetime import timedelta
 from odoo import SUPERUSER_ID, _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 
-from ..lib import connection_errors, imap_session, secret_box, sync_plan, visibility
+from ..lib import connection_errors, imap_session, secret_box, smtp_sender, sync_plan, visibility
 from .res_company import SHARE_LEVELS, SHARING
 
 # Namespace of the PostgreSQL advisory locks that let one worker at a time
@@ -54,7 +54,8 @@ class EmailSyncMailbox(models.Model):
         default=lambda self: self.env.user)
     company_id = fields.Many2one(
         'res.company', required=True, default=lambda self: self.env.user.company_id)
-    email = fields.Char('Email address', required=True)
+    # Required for password mailboxes; signing in with a provider fills it in.
+    email = fields.Char('Email address')
     provider_id = fields.Many2one(
         'email.sync.provider', 'Provider',
         default=lambda self: self.env.ref('email_crm_sync.email_sync_provider_custom', False))
@@ -295,37 +296,74 @@ class EmailSyncMailbox(models.Model):
         if 'user_id' in vals and self.env.uid != SUPERUSER_ID and any(
                 mailbox.user_id.id != vals['user_id'] for mailbox in self):
             raise AccessError(_('A mailbox stays with the user who connected it.'))
-        credentials = {'imap_host', 'imap_port', 'imap_security', 'login'}
+        credentials = {'imap_host', 'imap_port', 'imap_security', 'login', 'auth_method'}
         if credentials & set(vals) and 'state' not in vals:
             # Changed server settings: the old verdict no longer holds.
             vals = dict(vals, state='draft')
         return super(EmailSyncMailbox, self).write(vals)
 
     # --- connecting ---------------------------------------------------------
-    def _server_settings(self):
+    def _server_settings(self, rejected_token=False):
+        """IMAP settings with the credentials: the password, or with OAuth a
+        valid access token (a new one when the server ``rejected_token``)."""
         self.ensure_one()
         if not self.imap_host:
             raise UserError(_('Enter the IMAP server of this mailbox first.'))
-        password = self._get_password()
-        if not password:
-            raise UserError(_('Enter the password of this mailbox first.'))
+        password = token = ''
+        if self.auth_method == 'oauth':
+            token = self._oauth_access_token(rejected=rejected_token)
+        else:
+            password = self._get_password()
+            if not password:
+                raise UserError(_('Enter the password of this mailbox first.'))
         return imap_session.ServerSettings(
             host=self.imap_host.strip(), port=self.imap_port, security=self.imap_security,
-            login=(self.login or self.email).strip(), password=password,
+            login=(self.login or self.email).strip(), password=password, oauth2_token=token,
             timeout=float(self.env['ir.config_parameter'].sudo().get_param(
                 'email_crm_sync.imap_timeout', imap_session.DEFAULT_TIMEOUT)),
             trusted_fingerprint=self.tls_trusted_fingerprint or '')
 
-    def _smtp_settings(self):
+    def _smtp_settings(self, rejected_token=False):
         """Outgoing server settings: the mailbox's SMTP server, its IMAP credentials."""
-        imap = self._server_settings()
+        imap = self._server_settings(rejected_token)
         if not self.smtp_host:
             raise UserError(_('Enter the SMTP server of the mailbox %s first.') % self.name)
         pins = ' '.join(p for p in (self.smtp_trusted_fingerprint, self.tls_trusted_fingerprint) if p)
         return imap_session.ServerSettings(
             host=self.smtp_host.strip(), port=self.smtp_port, security=self.smtp_security,
-            login=imap.login, password=imap.password, timeout=imap.timeout,
-            trusted_fingerprint=pins)
+            login=imap.login, password=imap.password, oauth2_token=imap.oauth2_token,
+            timeout=imap.timeout, trusted_fingerprint=pins)
+
+    def _imap_session(self):
+        """A logged-in IMAP session. With OAuth, a token the server refuses
+        before its announced expiry is renewed once and tried again."""
+        try:
+            return imap_session.open_session(self._server_settings())
+        except connection_errors.ConnectionProblem as problem:
+            if not (problem.is_auth_failure and self.auth_method == 'oauth'):
+                raise
+        try:
+            return imap_session.open_session(self._server_settings(rejected_token=True))
+        except connection_errors.ConnectionProblem as problem:
+            if problem.is_auth_failure:
+                raise self._oauth_refused_by_server(self.imap_host) from None
+            raise
+
+    def _smtp_send(self, sender, recipients, message):
+        """Send through the mailbox's SMTP server (see smtp_sender.send). A
+        refused OAuth token is renewed once: refused at AUTH, nothing was sent."""
+        try:
+            return smtp_sender.send(self._smtp_settings(), sender, recipients, message)
+        except connection_errors.ConnectionProblem as problem:
+            if not (problem.is_auth_failure and self.auth_method == 'oauth'):
+                raise
+        try:
+            return smtp_sender.send(self._smtp_settings(rejected_token=True), sender, recipients,
+                                    message)
+        except connection_errors.ConnectionProblem as problem:
+            if problem.is_auth_failure:
+                raise self._oauth_refused_by_server(self.smtp_host) from None
+            raise
 
     def _send_limit_mb(self):
         """Largest message the provider accepts (custom servers: the setting)."""
@@ -341,14 +379,12 @@ class EmailSyncMailbox(models.Model):
         self._check_owner()
         for mailbox in self:
             try:
-                settings = mailbox._server_settings()
+                with mailbox._imap_session() as session:
+                    folders = session.list_folders()
             except secret_box.SecretError as error:
                 mailbox._record_problem(connection_errors.ConnectionProblem(
                     connection_errors.AUTH_FAILED, str(error)))
                 continue
-            try:
-                with imap_session.open_session(settings) as session:
-                    folders = session.list_folders()
             except connection_errors.ConnectionProblem as problem:
                 _logger.info('Mailbox %s: connection test failed (%s)', mailbox.id, problem.code)
                 mailbox._record_problem(problem)
@@ -424,8 +460,8 @@ class EmailSyncMailbox(models.Model):
         budget = float(self.env['ir.config_parameter'].sudo().get_param(
             'email_crm_sync.sync_now_seconds', 20))
         for mailbox in self:
-            if not mailbox.has_password:
-                raise UserError(_('Enter the password of this mailbox first.'))
+            if not mailbox._has_credentials():
+                raise UserError(mailbox._missing_credentials_message())
             if mailbox._sync_in_new_cursor(budget) is None:
                 raise UserError(_('This mailbox is being synced right now. '
                                   'New mail appears as the sync goes on.'))
@@ -593,8 +629,11 @@ class EmailSyncMailbox(models.Model):
             'res_id': self.id,
             'activity_type_id': todo.id if todo else False,
             'summary': 'Reconnect your mailbox %s' % self.name,
-            'note': _('<p>The mail server refused the login, so syncing has stopped. Enter the '
-                      'password again (or an app password) and press Test connection.</p>'),
+            'note': _('<p>%s no longer accepts the sign-in of this mailbox, so syncing has '
+                      'stopped. Open the mailbox and sign in again.</p>') % self.oauth_app_id.name
+            if self.auth_method == 'oauth' else
+            _('<p>The mail server refused the login, so syncing has stopped. Enter the '
+              'password again (or an app password) and press Test connection.</p>'),
             'user_id': self.user_id.id,
             'date_deadline': fields.Date.today(),
         })

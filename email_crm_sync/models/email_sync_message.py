@@ -212,7 +212,7 @@ class EmailSyncMessage(models.Model):
     def _move_in_mailbox(self, from_roles, to_roles, what):
         """Move these emails, where they sit in folders of ``from_roles``, to the
         mailbox's first folder of ``to_roles``. Stops with a plain-words error."""
-        from ..lib import connection_errors, imap_mover, imap_session
+        from ..lib import connection_errors, imap_mover
         for mailbox in self.mapped('mailbox_id'):
             mailbox = mailbox.sudo()
             folders = mailbox.folder_ids
@@ -226,7 +226,7 @@ class EmailSyncMessage(models.Model):
             if not by_folder:
                 continue
             try:
-                with imap_session.open_session(mailbox._server_settings()) as session:
+                with mailbox._imap_session() as session:
                     for folder, uids in by_folder.items():
                         imap_mover.move_messages(session, folder.name, uids, target.name)
                         folder._unlink_links(uids, archive_orphans=False)

@@ -20,6 +20,10 @@ class EmailSyncProvider(models.Model):
         'Largest message (MB)', help='Largest message the provider accepts; 0 if unknown.')
     login_hint = fields.Char('What to enter as login')
     help_text = fields.Text('How to connect')
+    oauth_app_id = fields.Many2one(
+        'email.sync.oauth.app', 'Sign in with',
+        help='Users of this preset sign in with this provider instead of a password, once an '
+             'administrator has set up its app registration (Settings > Email sync).')
 
     _sql_constraints = [
         ('code_unique', 'unique(code)', 'Each provider preset needs its own code.'),

@@ -41,6 +41,48 @@ class ResConfigSettings(models.TransientModel):
     email_sync_default_share_level = fields.Selection(
         related='company_id.email_sync_default_share_level')
 
+    # Sign-in providers: the company's app registration at Google and Microsoft.
+    # Secrets are never stored in this (transient) record: their inverse
+    # encrypts them into the provider at once, and nothing reads them back.
+    email_sync_oauth_redirect_uri = fields.Char('Redirect URI', compute='_compute_oauth_settings')
+    email_sync_google_client_id = fields.Char('Google client ID')
+    email_sync_google_client_secret = fields.Char(
+        'Google client secret', compute='_compute_oauth_settings',
+        inverse='_inverse_google_client_secret')
+    email_sync_google_secret_saved = fields.Boolean(compute='_compute_oauth_settings')
+    email_sync_microsoft_client_id = fields.Char('Microsoft client ID')
+    email_sync_microsoft_client_secret = fields.Char(
+        'Microsoft client secret', compute='_compute_oauth_settings',
+        inverse='_inverse_microsoft_client_secret')
+    email_sync_microsoft_secret_saved = fields.Boolean(compute='_compute_oauth_settings')
+    email_sync_microsoft_tenant = fields.Char(
+        'Microsoft tenant', help='"common" for any work, school or personal account; '
+                                 '"organizations" for work and school only; or your tenant id.')
+
+    def _oauth_app(self, code):
+        return self.env.ref('email_crm_sync.email_sync_oauth_app_' + code, raise_if_not_found=False)
+
+    def _compute_oauth_settings(self):
+        google, microsoft = self._oauth_app('google'), self._oauth_app('microsoft')
+        uri = self.env['email.sync.oauth.app']._callback_url()
+        for settings in self:
+            settings.email_sync_oauth_redirect_uri = uri
+            settings.email_sync_google_client_secret = False
+            settings.email_sync_microsoft_client_secret = False
+            settings.email_sync_google_secret_saved = bool(google and google.has_client_secret)
+            settings.email_sync_microsoft_secret_saved = bool(microsoft and microsoft.has_client_secret)
+
+    def _inverse_google_client_secret(self):
+        for settings in self:
+            if settings.email_sync_google_client_secret and self._oauth_app('google'):
+                self._oauth_app('google')._set_client_secret(settings.email_sync_google_client_secret)
+
+    def _inverse_microsoft_client_secret(self):
+        for settings in self:
+            if settings.email_sync_microsoft_client_secret and self._oauth_app('microsoft'):
+                self._oauth_app('microsoft')._set_client_secret(
+                    settings.email_sync_microsoft_client_secret)
+
     @api.model
     def get_values(self):
         values = super(ResConfigSettings, self).get_values()
@@ -52,6 +94,10 @@ class ResConfigSettings(models.TransientModel):
             else:
                 values[name] = int(raw or default)
         values['email_sync_last_reapply'] = get_param('email_crm_sync.last_reapply', '')
+        google, microsoft = self._oauth_app('google'), self._oauth_app('microsoft')
+        values['email_sync_google_client_id'] = google.client_id if google else False
+        values['email_sync_microsoft_client_id'] = microsoft.client_id if microsoft else False
+        values['email_sync_microsoft_tenant'] = microsoft.tenant if microsoft else False
         return values
 
     @api.multi
@@ -63,6 +109,14 @@ class ResConfigSettings(models.TransientModel):
             if not isinstance(default, bool) and value <= 0:
                 value = default  # zero or negative would mean "never" or "nothing"
             set_param(key, str(value))
+        google, microsoft = self._oauth_app('google'), self._oauth_app('microsoft')
+        if google and (google.client_id or False) != (self.email_sync_google_client_id or False):
+            google.write({'client_id': (self.email_sync_google_client_id or '').strip() or False})
+        if microsoft:
+            values = {'client_id': (self.email_sync_microsoft_client_id or '').strip() or False,
+                      'tenant': (self.email_sync_microsoft_tenant or '').strip() or 'common'}
+            if any((microsoft[key] or False) != value for key, value in values.items()):
+                microsoft.write(values)
 
     @api.multi
     def action_email_sync_reapply_rules(self):

@@ -22,7 +22,7 @@ import psycopg2
 
 from odoo import fields
 
-from ..lib import connection_errors, imap_folder, imap_session, mime_parser, sync_plan
+from ..lib import connection_errors, imap_folder, mime_parser, sync_plan
 from .conversation_builder import ConversationBuilder, display_names
 
 _logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class MailboxSync:
         if self.conversations.add_unplaced():
             self.cr.commit()  # mail stored before conversations existed
         self.retry = self.mailbox._has_stale_quarantine(self.version)
-        with imap_session.open_session(self.mailbox._server_settings()) as session:
+        with self.mailbox._imap_session() as session:
             if self.mailbox._listing_due():
                 # Hourly, not every run: on some servers (Dovecot maildir) a LIST
                 # makes the next STATUS calls cost in proportion to the folder.
