@@ -337,32 +337,35 @@ class EmailSyncMailbox(models.Model):
     def _imap_session(self):
         """A logged-in IMAP session. With OAuth, a token the server refuses
         before its announced expiry is renewed once and tried again."""
+        settings = self._server_settings()
         try:
-            return imap_session.open_session(self._server_settings())
+            return imap_session.open_session(settings)
         except connection_errors.ConnectionProblem as problem:
-            if not (problem.is_auth_failure and self.auth_method == 'oauth'):
+            if not (problem.is_auth_failure and settings.oauth2_token):
                 raise
+        settings = self._server_settings(rejected_token=True)
         try:
-            return imap_session.open_session(self._server_settings(rejected_token=True))
+            return imap_session.open_session(settings)
         except connection_errors.ConnectionProblem as problem:
             if problem.is_auth_failure:
-                raise self._oauth_refused_by_server(self.imap_host) from None
+                raise self._oauth_refused_by_server(settings.host) from None
             raise
 
     def _smtp_send(self, sender, recipients, message):
         """Send through the mailbox's SMTP server (see smtp_sender.send). A
         refused OAuth token is renewed once: refused at AUTH, nothing was sent."""
+        settings = self._smtp_settings()
         try:
-            return smtp_sender.send(self._smtp_settings(), sender, recipients, message)
+            return smtp_sender.send(settings, sender, recipients, message)
         except connection_errors.ConnectionProblem as problem:
-            if not (problem.is_auth_failure and self.auth_method == 'oauth'):
+            if not (problem.is_auth_failure and settings.oauth2_token):
                 raise
+        settings = self._smtp_settings(rejected_token=True)
         try:
-            return smtp_sender.send(self._smtp_settings(rejected_token=True), sender, recipients,
-                                    message)
+            return smtp_sender.send(settings, sender, recipients, message)
         except connection_errors.ConnectionProblem as problem:
             if problem.is_auth_failure:
-                raise self._oauth_refused_by_server(self.smtp_host) from None
+                raise self._oauth_refused_by_server(settings.host) from None
             raise
 
     def _send_limit_mb(self):

@@ -126,17 +126,22 @@ class EmailSyncMailbox(models.Model):
     def action_oauth_sign_in(self):
         """Send the owner to the provider's sign-in and consent page."""
         from odoo.http import request
+        session_id = getattr(getattr(request, 'session', None), 'sid', None) if request else None
+        if not session_id:
+            raise UserError(_('Sign in from the web client, in your browser.'))
+        return {'type': 'ir.actions.act_url', 'url': self._oauth_begin(session_id), 'target': 'self'}
+
+    def _oauth_begin(self, session_id):
+        """Record a pending sign-in bound to this user and browser session;
+        returns the provider's authorization URL."""
         self._check_owner()
         self.ensure_one()
-        app = self.oauth_app_id
+        app = self.oauth_app_id.sudo()
         if not app or not app.ready:
             raise UserError(_('Signing in with this provider is not set up. Ask your '
                               'administrator to enter the app registration in Settings > '
                               'Email sync, or use a password.'))
-        session_id = getattr(getattr(request, 'session', None), 'sid', None) if request else None
-        if not session_id:
-            raise UserError(_('Sign in from the web client, in your browser.'))
-        authorization = oauth_flow.start(app.sudo()._endpoints(), app.sudo()._client(),
+        authorization = oauth_flow.start(app._endpoints(), app._client(),
                                          login_hint=(self.email or '').strip())
         secrets = _secret_box().encrypt(json.dumps({'verifier': authorization.code_verifier,
                                                     'nonce': authorization.nonce}))
@@ -146,7 +151,7 @@ class EmailSyncMailbox(models.Model):
         cr.execute('INSERT INTO email_sync_oauth_request (state_hash, user_id, mailbox_id, '
                    'session_hash, secret_ciphertext) VALUES (%s, %s, %s, %s, %s)',
                    (_digest(authorization.state), self.env.uid, self.id, _digest(session_id), secrets))
-        return {'type': 'ir.actions.act_url', 'url': authorization.url, 'target': 'self'}
+        return authorization.url
 
     @api.model
     def _oauth_finish(self, state, code, error, session_id):
@@ -157,22 +162,23 @@ class EmailSyncMailbox(models.Model):
         stored. The state is used up whatever happens.
         """
         cr = self.env.cr
-        cr.execute('SELECT user_id, mailbox_id, session_hash, secret_ciphertext, created_at, used_at '
-                   'FROM email_sync_oauth_request WHERE state_hash = %s FOR UPDATE',
-                   (_digest(state or ''),))
+        cr.execute("SELECT user_id, mailbox_id, session_hash, secret_ciphertext, "
+                   "created_at < (now() at time zone 'utc') - %s, used_at IS NOT NULL "
+                   "FROM email_sync_oauth_request WHERE state_hash = %s FOR UPDATE",
+                   (REQUEST_LIFETIME, _digest(state or '')))
         row = cr.fetchone() if state else None
         if not row:
             return self.browse(), STATE_UNKNOWN, {}
-        user_id, mailbox_id, session_hash, ciphertext, created_at, used_at = row
+        user_id, mailbox_id, session_hash, ciphertext, expired, used = row
         cr.execute("UPDATE email_sync_oauth_request SET used_at = (now() at time zone 'utc'), "
                    "secret_ciphertext = NULL WHERE state_hash = %s", (_digest(state),))
         mailbox = self.sudo().browse(mailbox_id).exists()
         if user_id != self.env.uid or session_hash != _digest(session_id) or not mailbox:
             return self.browse(), OTHER_SESSION, {}
         mailbox = mailbox.sudo(self.env.uid)
-        if used_at:
+        if used:
             return mailbox, STATE_USED, {}
-        if datetime.datetime.utcnow() - created_at > REQUEST_LIFETIME:
+        if expired:
             return mailbox, STATE_EXPIRED, {}
         if error:
             problem = oauth_flow.authorization_error(error)

@@ -8,3 +8,4 @@ from . import test_privacy_paths
 from . import test_res_config_settings
 from . import test_res_partner
 from . import test_email_sync_quarantine
+from . import test_email_sync_oauth
