@@ -494,6 +494,7 @@ def build_app(run_dir, issuer):
             row = store.code(code)
             if row is None or row['client_id'] != client.get_client_id():
                 return None
+            self.code_row = row
             if row['spent']:
                 # RFC 6749 4.1.2: a code used twice SHOULD void the tokens
                 # issued for it: someone else may hold it.
@@ -512,6 +513,17 @@ def build_app(run_dir, issuer):
 
         def authenticate_user(self, authorization_code):
             return load_user(authorization_code.row['username'])
+
+        def validate_token_request(self):
+            # A code is good for one try by its client: a wrong redirect URI
+            # or PKCE verifier spends it too (a thief gets one guess).
+            self.code_row = None
+            try:
+                return super().validate_token_request()
+            except OAuth2Error:
+                if self.code_row is not None:
+                    store.spend_code(self.code_row['code_hash'])
+                raise
 
         def create_token_response(self):
             # Spend the code before the tokens exist: of two concurrent
@@ -542,7 +554,7 @@ def build_app(run_dir, issuer):
 
     class S256CodeChallenge(CodeChallenge):
         """PKCE for every client, confidential ones too, S256 only (as OAuth
-        2.1 and RFC 9700 ask), and a failed check spends the code."""
+        2.1 and RFC 9700 ask)."""
         SUPPORTED_CODE_CHALLENGE_METHOD = ['S256']
 
         def validate_code_challenge(self, grant, redirect_uri):
@@ -553,13 +565,6 @@ def build_app(run_dir, issuer):
             if data.get('code_challenge_method') != 'S256':
                 raise InvalidRequestError("Only 'code_challenge_method=S256' is supported.")
             return super().validate_code_challenge(grant, redirect_uri)
-
-        def validate_code_verifier(self, grant, result):
-            try:
-                return super().validate_code_verifier(grant, result)
-            except OAuth2Error:
-                store.spend_code(grant.request.authorization_code.code_hash)
-                raise
 
     class OpenIDCode(oidc_grants.OpenIDCode):
         def exists_nonce(self, nonce, request):
