@@ -1021,7 +1021,9 @@ class OAuthServer(procs.ServiceLifecycle):
 
     def dovecot_settings(self, client_id='dovecot', client_secret=None):
         """Register the client Dovecot introspects tokens as, and return the
-        `oauth2` argument for devenv.dovecot.Dovecot."""
+        `oauth2` argument for devenv.dovecot.Dovecot. A new secret each call
+        (Dovecot writes its config at every start): two Dovecots on one
+        server need a client_id each."""
         client_secret = client_secret or secrets.token_urlsafe(24)
         self.add_client(client_id, client_secret, [], '')
         return dict(introspection_url=self.introspect_url, client_id=client_id,
