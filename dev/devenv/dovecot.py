@@ -136,7 +136,8 @@ passdb {{
 # The passdb's own settings file. Client credentials for the introspection
 # endpoint go in the URL: in introspection_mode = post, Dovecot 2.3 sends
 # them as HTTP Basic authentication from there (its client_id and
-# client_secret settings are not sent in this mode).
+# client_secret settings are not sent in this mode). Mind that auth_debug
+# would log that URL, secret and all, on every XOAUTH2 login.
 OAUTH2_CONF_TEMPLATE = """\
 # Written by devenv.dovecot at every start: edit the generator, not this file.
 introspection_mode = post

@@ -12,6 +12,7 @@ import email.message
 import email.policy
 import email.utils
 import json
+import os
 import smtplib
 import time
 
@@ -23,6 +24,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet
 
+from devenv.oauth_server import OAuthServer
 from devenv.smtp_relay import xoauth2_string
 
 from .oauth_flow import App, redirect_params
@@ -286,6 +288,26 @@ def test_access_token_lifetime_can_be_shortened(app, oauth_server):
     assert tokens['expires_in'] == 5
     seen = app.introspect(tokens['access_token'])
     assert seen['exp'] - seen['iat'] == 5
+
+
+def test_a_restarted_server_keeps_users_clients_keys_and_refresh_tokens(mail_run_dir):
+    server = OAuthServer(os.path.join(mail_run_dir, 'oauth-restart'))
+    server.add_user(ANA.login, ANA.password)
+    app = App(server, 'restart-app', 'restart-secret', REDIRECT_URI, SCOPE)
+    with server:
+        tokens = app.tokens(ANA.login, ANA.password)
+        keys = requests.get(server.jwks_url, timeout=10).json()
+    again = OAuthServer(server.run_dir, port=server.port)
+    app.server = again
+    with again:
+        assert requests.get(again.jwks_url, timeout=10).json() == keys
+        assert app.introspect(tokens['access_token'])['active'] is True
+        assert app.refresh(tokens['refresh_token']).status_code == 200
+        assert app.tokens(ANA.login, ANA.password)['access_token']
+    app.server = server
+    with open(server.log_path, encoding='utf-8') as f:
+        assert f.read().count(' listening on ') == 2  # both runs, one log
+    assert not again.is_running()
 
 
 # -- IMAP with XOAUTH2 ---------------------------------------------------------
