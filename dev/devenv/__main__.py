@@ -2,10 +2,13 @@
 
     python -m devenv dovecot start|stop|status|add-user|seed [options]
     python -m devenv smtp start|stop|status [options]
+    python -m devenv oauth start|stop|status [options]
 
 The ports a service was started on are kept in <run-dir>/<service>.json, so
 `stop` and `status` (and `smtp start`, which delivers into that Dovecot)
-find them again without repeating the options.
+find them again without repeating the options. `dovecot start` takes
+XOAUTH2 logins, checked by the run dir's OAuth server, when that server
+runs (start it first); `smtp start` then offers AUTH XOAUTH2 too.
 """
 import argparse
 import json
@@ -14,10 +17,13 @@ import sys
 
 from .paths import RUN_DIR
 from .dovecot import Dovecot
+from .oauth_server import OAuthServer
 from .smtp_relay import SmtpRelay
 
 DEFAULT_RUN_DIR = os.path.join(RUN_DIR, 'demo')
-DEFAULTS = dict(imap_port=10143, imaps_port=10993, lmtp_port=10024, smtp_port=10025)
+DEFAULTS = dict(imap_port=10143, imaps_port=10993, lmtp_port=10024, smtp_port=10025,
+                oauth_port=10080)
+DEFAULT_OAUTH_SCOPE = 'openid email offline_access https://mail.google.com/'
 DEMO_USER = ('demo', 'demo')
 NOT_RUNNING = 3  # the LSB status code for "program is not running"
 
@@ -52,10 +58,34 @@ def _dovecot_from_state(run_dir, args=None):
 
 
 def _describe_dovecot(d):
-    return ('dovecot: IMAP %s:%s (STARTTLS), IMAPS %s:%s, LMTP %s:%s\n'
+    text = ('dovecot: IMAP %s:%s (STARTTLS), IMAPS %s:%s, LMTP %s:%s\n'
             '  users: %s\n  run dir: %s\n  CA/cert: %s'
             % (d.host, d.imap_port, d.host, d.imaps_port, d.host, d.lmtp_port,
                ', '.join(d.users()) or '(none)', d.run_dir, d.cert_path))
+    if d.oauth2:
+        text += '\n  XOAUTH2/OAUTHBEARER: tokens checked at %s' % d.oauth2['introspection_url']
+    elif 'XOAUTH2' in d.auth_mechanisms():
+        text += "\n  XOAUTH2/OAUTHBEARER: tokens checked by the run dir's OAuth server"
+    return text
+
+
+def _oauth_from_state(run_dir, args=None):
+    """The OAuth server of run_dir: port and token lifetime from the options,
+    else from its state file, else the defaults."""
+    state = _load_state(run_dir, 'oauth') or {}
+    port = (getattr(args, 'port', None) if args else None) or state.get('port') \
+        or DEFAULTS['oauth_port']
+    ttl = (getattr(args, 'access_token_ttl', None) if args else None) \
+        or state.get('access_token_ttl') or 3600
+    return OAuthServer(run_dir, port=port, access_token_ttl=ttl)
+
+
+def _describe_oauth(server):
+    clients = ['%s -> %s' % (c['client_id'], ' '.join(c['redirect_uris']) or '(no redirect)')
+               for c in server.clients()]
+    return ('oauth: %s (discovery: %s)\n  users: %s\n  clients: %s\n  log: %s'
+            % (server.url, server.discovery_url, ', '.join(server.users()) or '(none)',
+               '; '.join(clients) or '(none)', server.log_path))
 
 
 def cmd_dovecot(args):
@@ -70,10 +100,15 @@ def cmd_dovecot(args):
         if dovecot.is_running():
             print('already running\n' + _describe_dovecot(dovecot))
             return 0
+        if _load_state(run_dir, 'oauth') and not args.no_oauth2:
+            oauth = _oauth_from_state(run_dir)
+            if oauth.is_running():
+                dovecot.oauth2 = oauth.dovecot_settings()
         dovecot.start()
         _save_state(run_dir, 'dovecot', dict(imap_port=dovecot.imap_port,
                                               imaps_port=dovecot.imaps_port,
-                                              lmtp_port=dovecot.lmtp_port))
+                                              lmtp_port=dovecot.lmtp_port,
+                                              oauth2=bool(dovecot.oauth2)))
         print('started\n' + _describe_dovecot(dovecot))
     elif args.action == 'stop':
         dovecot.stop()
@@ -129,6 +164,38 @@ def cmd_smtp(args):
     return 0
 
 
+def cmd_oauth(args):
+    run_dir = os.path.abspath(args.run_dir)
+    server = _oauth_from_state(run_dir, args)
+    if args.action == 'start':
+        for spec in args.user or []:
+            login, _, password = spec.partition(':')
+            if not password:
+                sys.exit('--user needs LOGIN:PASSWORD')
+            server.add_user(login, password)
+        for spec in args.client or []:
+            parts = spec.split(':', 2)
+            if len(parts) != 3 or not all(parts):
+                sys.exit('--client needs ID:SECRET:REDIRECT_URI')
+            server.add_client(parts[0], parts[1], [parts[2]], args.scope)
+        if server.is_running():
+            print('already running\n' + _describe_oauth(server))
+            return 0
+        server.start()
+        _save_state(run_dir, 'oauth', dict(port=server.port,
+                                            access_token_ttl=server.access_token_ttl))
+        print('started\n' + _describe_oauth(server))
+    elif args.action == 'stop':
+        server.stop()
+        print('oauth server stopped')
+    elif args.action == 'status':
+        if not server.is_running():
+            print('oauth server not running (run dir %s)' % run_dir)
+            return NOT_RUNNING
+        print('running (pid %s)\n' % server.pid() + _describe_oauth(server))
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m devenv', description=__doc__.split('\n')[0])
     services = parser.add_subparsers(dest='service', required=True)
@@ -144,6 +211,9 @@ def main(argv=None):
                               'add-user/seed: the user')
     dovecot.add_argument('--count', type=int, default=300, help='seed: number of messages')
     dovecot.add_argument('--seed', type=int, default=1, help='seed: random seed')
+    dovecot.add_argument('--no-oauth2', action='store_true',
+                         help="start: do not take XOAUTH2 logins even if the run dir's "
+                              'OAuth server runs')
     dovecot.set_defaults(func=cmd_dovecot)
 
     smtp = services.add_parser('smtp', help='SMTP relay delivering into Dovecot')
@@ -156,6 +226,21 @@ def main(argv=None):
                       help='refuse mail without AUTH (checked by an IMAP login to '
                            "the run dir's Dovecot)")
     smtp.set_defaults(func=cmd_smtp)
+
+    oauth = services.add_parser('oauth', help='OAuth2 / OpenID Connect server (sign-in)')
+    oauth.add_argument('action', choices=('start', 'stop', 'status'))
+    oauth.add_argument('--run-dir', default=DEFAULT_RUN_DIR)
+    oauth.add_argument('--port', type=int)
+    oauth.add_argument('--access-token-ttl', type=int, metavar='SECONDS',
+                       help='lifetime of access tokens (default 3600)')
+    oauth.add_argument('--user', action='append', metavar='LOGIN:PASSWORD',
+                       help='start: add a user (the login is the email address and the '
+                            'Dovecot login)')
+    oauth.add_argument('--client', action='append', metavar='ID:SECRET:REDIRECT_URI',
+                       help='start: register a confidential client')
+    oauth.add_argument('--scope', default=DEFAULT_OAUTH_SCOPE,
+                       help='the scopes --client may ask for (default: %(default)s)')
+    oauth.set_defaults(func=cmd_oauth)
 
     args = parser.parse_args(argv)
     return args.func(args)

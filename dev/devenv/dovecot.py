@@ -9,6 +9,7 @@ import base64
 import email.parser
 import email.utils
 import hashlib
+import imaplib
 import os
 import signal
 import smtplib
@@ -17,6 +18,7 @@ import ssl
 import stat
 import subprocess
 import time
+import urllib.parse
 
 from .certs import ensure_self_signed_cert
 from .paths import free_port, wait_for_port
@@ -57,7 +59,7 @@ last_valid_gid = {mail_gid}
 
 # Plaintext LOGIN/AUTH PLAIN are fine on loopback; tests need both.
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {auth_mechanisms}
 # The 2 s default would make every wrong-password test wait (Dovecot still
 # answers failures on its 0.5 s timer tick).
 auth_failure_delay = 0
@@ -74,7 +76,7 @@ mail_max_userip_connections = 200
 ssl = yes
 ssl_cert = <{cert_path}
 ssl_key = <{key_path}
-
+{oauth2_passdb}
 passdb {{
   driver = passwd-file
   args = scheme=SSHA512 {passwd_path}
@@ -114,6 +116,36 @@ service lmtp {{
 protocol lmtp {{
   postmaster_address = postmaster@localhost
 }}
+"""
+
+# Bearer tokens (XOAUTH2, OAUTHBEARER) are checked by the OAuth server's
+# token introspection, and only by it: this passdb comes first, takes only
+# the token mechanisms, and its verdict is final, so a token never meets
+# the passwd-file (nor a password the OAuth server). Password logins skip
+# it and go on to the passwd-file as before.
+OAUTH2_PASSDB_TEMPLATE = """
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {oauth2_conf_path}
+  result_failure = return-fail
+  result_internalfail = return-fail
+}}
+"""
+
+# The passdb's own settings file. Client credentials for the introspection
+# endpoint go in the URL: in introspection_mode = post, Dovecot 2.3 sends
+# them as HTTP Basic authentication from there (its client_id and
+# client_secret settings are not sent in this mode). Mind that auth_debug
+# would log that URL, secret and all, on every XOAUTH2 login.
+OAUTH2_CONF_TEMPLATE = """\
+# Written by devenv.dovecot at every start: edit the generator, not this file.
+introspection_mode = post
+introspection_url = {introspection_url}
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 10000
 """
 
 MAILBOX_TEMPLATE = """\
@@ -159,8 +191,19 @@ class Dovecot(procs.ServiceLifecycle):
     log_name = 'dovecot log'
     host = '127.0.0.1'
 
-    def __init__(self, run_dir, imap_port=None, imaps_port=None, lmtp_port=None):
+    def __init__(self, run_dir, imap_port=None, imaps_port=None, lmtp_port=None, oauth2=None):
+        """oauth2: also take XOAUTH2 and OAUTHBEARER logins, their bearer
+        token checked by token introspection: a dict with introspection_url,
+        client_id and client_secret (what OAuthServer.dovecot_settings()
+        returns). The token's user must be the login; password logins work
+        as without it."""
         self.run_dir = os.path.abspath(run_dir)
+        if oauth2 is not None:
+            missing = {'introspection_url', 'client_id', 'client_secret'} - set(oauth2)
+            if missing:
+                raise ValueError('oauth2 settings lack %s' % ', '.join(sorted(missing)))
+            oauth2 = dict(oauth2)
+        self.oauth2 = oauth2
         self.imap_port = imap_port or free_port()
         self.imaps_port = imaps_port or free_port()
         self.lmtp_port = lmtp_port or free_port()
@@ -173,6 +216,7 @@ class Dovecot(procs.ServiceLifecycle):
         self.certs_dir = os.path.join(self.run_dir, 'certs')
         self.cert_path = os.path.join(self.certs_dir, 'localhost.crt')
         self.key_path = os.path.join(self.certs_dir, 'localhost.key')
+        self.oauth2_conf_path = os.path.join(self.run_dir, 'dovecot-oauth2.conf.ext')
         if len(self.base_dir) > MAX_BASE_DIR_LEN:
             raise ValueError('run directory path too long for Dovecot unix sockets '
                              '(base_dir %r is over %d chars)' % (self.base_dir, MAX_BASE_DIR_LEN))
@@ -224,9 +268,15 @@ class Dovecot(procs.ServiceLifecycle):
     def add_user(self, login, password):
         """Add (or re-password) a mailbox user; works while running too
         (then it takes up to a second, until Dovecot is sure to see it)."""
-        _check_login(login)
+        self.add_users({login: password})
+
+    def add_users(self, users):
+        """add_user for several {login: password} at once (one wait)."""
+        for login in users:
+            _check_login(login)
         entries = self._read_passwd()
-        entries[login] = _ssha512(password)
+        for login, password in users.items():
+            entries[login] = _ssha512(password)
         self._write_passwd(entries)
 
     def users(self):
@@ -246,7 +296,13 @@ class Dovecot(procs.ServiceLifecycle):
         ensure_self_signed_cert(self.certs_dir)
         mailboxes = '\n'.join(MAILBOX_TEMPLATE.format(name=name, flag=flag)
                               for name, flag in SPECIAL_USE_FOLDERS)
+        auth_mechanisms, oauth2_passdb = 'plain login', ''
+        if self.oauth2:
+            self._write_oauth2_conf()
+            auth_mechanisms += ' xoauth2 oauthbearer'
+            oauth2_passdb = OAUTH2_PASSDB_TEMPLATE.format(oauth2_conf_path=self.oauth2_conf_path)
         config = CONFIG_TEMPLATE.format(
+            auth_mechanisms=auth_mechanisms, oauth2_passdb=oauth2_passdb,
             # Distinct instance names keep process titles telling apart which
             # instance a process belongs to (`dovecot-<dir>/imap-login`).
             instance_name='dovecot-' + os.path.basename(self.run_dir),
@@ -258,6 +314,23 @@ class Dovecot(procs.ServiceLifecycle):
             imap_port=self.imap_port, imaps_port=self.imaps_port, lmtp_port=self.lmtp_port)
         with open(self.config_path, 'w', encoding='utf-8') as f:
             f.write(config)
+
+    def _write_oauth2_conf(self):
+        parts = urllib.parse.urlsplit(self.oauth2['introspection_url'])
+        credentials = '%s:%s@' % (urllib.parse.quote(self.oauth2['client_id'], safe=''),
+                                  urllib.parse.quote(self.oauth2['client_secret'], safe=''))
+        url = urllib.parse.urlunsplit(parts._replace(netloc=credentials + parts.netloc))
+        tmp = self.oauth2_conf_path + '.tmp'
+        # It holds a client secret: the auth process (group dovecot) reads
+        # it, nobody else.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+            f.write(OAUTH2_CONF_TEMPLATE.format(introspection_url=url))
+        try:
+            os.chown(tmp, 0, _dovecot_gid())
+        except (PermissionError, KeyError):
+            pass
+        os.replace(tmp, self.oauth2_conf_path)
 
     def master_pid(self):
         """The pid of this instance's master process, or None."""
@@ -341,6 +414,14 @@ class Dovecot(procs.ServiceLifecycle):
 
 
     # -- clients -----------------------------------------------------------
+
+    def auth_mechanisms(self):
+        """The SASL mechanisms the running instance offers on its plain IMAP
+        port (empty when it does not run)."""
+        if not self.is_running():
+            return set()
+        with imaplib.IMAP4(self.host, self.imap_port, timeout=10) as conn:
+            return {cap[5:] for cap in conn.capabilities if cap.startswith('AUTH=')}
 
     def ssl_context(self):
         """A client context that trusts exactly this instance's certificate,

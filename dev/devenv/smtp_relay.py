@@ -2,7 +2,9 @@
 
 It plays the outgoing mail server the addon sends through: it listens on
 127.0.0.1, optionally wants AUTH PLAIN/LOGIN (checked against Dovecot by an
-IMAP login, or against a users file), offers STARTTLS, and delivers over LMTP
+IMAP login, or against a users file) or AUTH XOAUTH2 (the bearer token
+checked by an IMAP AUTHENTICATE XOAUTH2 against the same Dovecot, as Gmail
+and Outlook take it), offers STARTTLS, and delivers over LMTP
 to the recipients that are Dovecot users. Anyone else is refused at RCPT with
 550, so a test sending to a wrong address fails loudly instead of the mail
 vanishing.
@@ -13,6 +15,8 @@ can leave it running; `SmtpRelay` starts and stops that process.
 """
 import argparse
 import asyncio
+import base64
+import binascii
 import email.utils
 import imaplib
 import json
@@ -123,6 +127,46 @@ def imap_password_check(imap_port):
     return check
 
 
+def xoauth2_string(login, token):
+    """The XOAUTH2 initial client response (before base64)."""
+    return ('user=%s\x01auth=Bearer %s\x01\x01' % (login, token)).encode('utf-8')
+
+
+def parse_xoauth2(blob):
+    """(login, token) from a decoded XOAUTH2 client response, or None."""
+    try:
+        text = blob.decode('utf-8')
+    except UnicodeDecodeError:
+        return None
+    fields = dict(part.partition('=')[::2] for part in text.split('\x01') if part)
+    scheme, _, token = fields.get('auth', '').partition(' ')
+    if not fields.get('user') or scheme.lower() != 'bearer' or not token.strip():
+        return None
+    return fields['user'], token.strip()
+
+
+def imap_bearer_check(imap_port):
+    """Check an XOAUTH2 bearer token by authenticating with it to Dovecot's
+    plain IMAP port, which asks the OAuth server (token introspection)."""
+    def check(login, token):
+        try:
+            conn = imaplib.IMAP4(HOST, imap_port, timeout=30)
+        except OSError:
+            log.exception('IMAP server for AUTH checks unreachable')
+            return False
+        answers = iter([xoauth2_string(login, token)])
+        try:
+            # A refused token gets one more challenge (the JSON error);
+            # XOAUTH2 wants an empty answer to it.
+            conn.authenticate('XOAUTH2', lambda challenge: next(answers, b''))
+        except imaplib.IMAP4.error:
+            conn.shutdown()
+            return False
+        conn.logout()
+        return True
+    return check
+
+
 def dict_password_check(users):
     def check(login, password):
         return login in users and users[login] == password
@@ -148,10 +192,47 @@ def make_authenticator(password_check):
 
 # -- the SMTP handler --------------------------------------------------------
 
+# Sent base64-encoded before refusing a token, as Gmail does.
+XOAUTH2_ERROR = json.dumps({'status': '401', 'schemes': 'bearer',
+                            'scope': 'https://mail.google.com/'})
+
+
 class RelayHandler:
-    def __init__(self, lmtp_port, local_domains=('localhost',)):
+    """bearer_check(login, token) -> bool: offers AUTH XOAUTH2 (aiosmtpd
+    finds mechanisms by their auth_ method names, on the handler too)."""
+
+    def __init__(self, lmtp_port, local_domains=('localhost',), bearer_check=None):
         self.lmtp_port = lmtp_port
         self.local_domains = {d.lower() for d in local_domains}
+        self.bearer_check = bearer_check
+
+    async def auth_XOAUTH2(self, server, args):
+        from aiosmtpd.smtp import AuthResult, MISSING
+        if len(args) == 1:
+            blob = await server.challenge_auth('')
+            if blob is MISSING:
+                return AuthResult(success=False, handled=True)  # 501 already sent
+        else:
+            try:
+                blob = base64.b64decode(args[1], validate=True)
+            except binascii.Error:
+                await server.push("501 5.5.2 Can't decode base64")
+                return AuthResult(success=False, handled=True)
+        parsed = parse_xoauth2(blob)
+        if parsed is None:
+            await server.push('501 5.5.2 Malformed XOAUTH2 response')
+            return AuthResult(success=False, handled=True)
+        login, token = parsed
+        loop = asyncio.get_running_loop()
+        ok = await loop.run_in_executor(None, self.bearer_check, login, token)
+        log.info('AUTH XOAUTH2 for %s: %s', login, 'ok' if ok else 'refused')
+        if ok:
+            return AuthResult(success=True, auth_data=login)
+        # The XOAUTH2 protocol: an error challenge, an empty answer, then 535.
+        if await server.challenge_auth(XOAUTH2_ERROR) is MISSING:
+            return AuthResult(success=False, handled=True)
+        return AuthResult(success=False, handled=False,
+                          message='535 5.7.8 Username and token not accepted')
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         login = recipient_login(address, self.local_domains)
@@ -215,15 +296,17 @@ def _tls_context(cert_path, key_path):
 
 
 async def serve(port, lmtp_port, pidfile=None, local_domains=('localhost',),
-                require_auth=False, password_check=None, tls_cert=None, tls_key=None):
+                require_auth=False, password_check=None, tls_cert=None, tls_key=None,
+                bearer_check=None):
     from aiosmtpd.smtp import SMTP
     loop = asyncio.get_running_loop()
-    handler = RelayHandler(lmtp_port, local_domains)
+    handler = RelayHandler(lmtp_port, local_domains, bearer_check)
     kwargs = dict(hostname='localhost', enable_SMTPUTF8=True, decode_data=False,
                   data_size_limit=64 * 1024 * 1024, loop=loop,
                   # Plaintext AUTH is fine on loopback; clients may still
                   # use STARTTLS first.
-                  auth_require_tls=False, auth_required=require_auth)
+                  auth_require_tls=False, auth_required=require_auth,
+                  auth_exclude_mechanism=[] if bearer_check else ['XOAUTH2'])
     if password_check is not None:
         kwargs['authenticator'] = make_authenticator(password_check)
     if tls_cert:
@@ -259,6 +342,9 @@ def main(argv=None):
     parser.add_argument('--require-auth', action='store_true')
     parser.add_argument('--auth-imap-port', type=int,
                         help='check AUTH credentials by an IMAP login on this port')
+    parser.add_argument('--auth-xoauth2', action='store_true',
+                        help='offer AUTH XOAUTH2, the token checked by an IMAP '
+                             'AUTHENTICATE XOAUTH2 on --auth-imap-port')
     parser.add_argument('--auth-users-file',
                         help='check AUTH credentials against this JSON {login: password}')
     parser.add_argument('--tls-cert')
@@ -266,17 +352,20 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format='%(asctime)s %(name)s %(levelname)s %(message)s')
-    password_check = None
+    password_check = bearer_check = None
     if args.auth_users_file:
         with open(args.auth_users_file, encoding='utf-8') as f:
             password_check = dict_password_check(json.load(f))
     elif args.auth_imap_port:
         password_check = imap_password_check(args.auth_imap_port)
+        if args.auth_xoauth2:
+            bearer_check = imap_bearer_check(args.auth_imap_port)
     if args.require_auth and password_check is None:
         parser.error('--require-auth needs --auth-imap-port or --auth-users-file')
     asyncio.run(serve(args.port, args.lmtp_port, args.pidfile,
                       tuple(args.local_domains or ('localhost',)),
-                      args.require_auth, password_check, args.tls_cert, args.tls_key))
+                      args.require_auth, password_check, args.tls_cert, args.tls_key,
+                      bearer_check))
 
 
 # -- controlling the process -------------------------------------------------
@@ -285,7 +374,8 @@ class SmtpRelay(procs.ServiceLifecycle):
     """Starts and stops the relay process; its files live in run_dir.
 
     dovecot: a devenv.dovecot.Dovecot to deliver into (gives the LMTP port)
-    and, unless users are given, to check AUTH against by IMAP login.
+    and, unless users are given, to check AUTH against by IMAP login (AUTH
+    XOAUTH2 too, if that Dovecot takes OAuth2 tokens).
     users: {login: password} to check AUTH against instead.
     require_auth: refuse MAIL FROM before a successful AUTH.
     """
@@ -321,6 +411,8 @@ class SmtpRelay(procs.ServiceLifecycle):
             cmd += ['--auth-users-file', self.users_path]
         elif self.dovecot is not None:
             cmd += ['--auth-imap-port', str(self.dovecot.imap_port)]
+            if 'XOAUTH2' in self.dovecot.auth_mechanisms():
+                cmd.append('--auth-xoauth2')
         if self.require_auth:
             cmd.append('--require-auth')
         if self.tls:

@@ -1,4 +1,6 @@
-"""Mail services for system tests: a private Dovecot and an SMTP relay.
+"""Mail services for system tests: a private Dovecot and an SMTP relay, and
+for OAuth2 sign-in an authorization server with a Dovecot and a relay that
+take its tokens (XOAUTH2).
 
 Each test session starts its own instances on free ports, so tests never
 touch the demo services (.run/demo) nor another session running at the
@@ -11,6 +13,7 @@ import tempfile
 import pytest
 
 from devenv.dovecot import Dovecot
+from devenv.oauth_server import OAuthServer
 from devenv.smtp_relay import SmtpRelay
 
 USERS = {'alice': 'alice-pass', 'bob': 'bob-pass'}
@@ -53,6 +56,45 @@ def smtp_relay(mail_run_dir, dovecot):
     """A started SMTP relay delivering into `dovecot`; AUTH is offered
     (checked against Dovecot's users) but not required."""
     relay = SmtpRelay(os.path.join(mail_run_dir, 'smtp'), dovecot=dovecot)
+    relay.start()
+    try:
+        yield relay
+    finally:
+        relay.stop()
+
+
+@pytest.fixture(scope='session')
+def oauth_server(mail_run_dir):
+    """A started OAuth2 / OpenID Connect server, without users or clients
+    (add them with add_user / add_client)."""
+    server = OAuthServer(os.path.join(mail_run_dir, 'oauth'))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope='session')
+def oauth_dovecot(mail_run_dir, oauth_server):
+    """A started Dovecot of its own that also takes XOAUTH2 and OAUTHBEARER
+    logins, the token checked by `oauth_server`; without users. An OAuth
+    user signs in to IMAP as is; to receive mail it must be a user here
+    too (add_user, any password)."""
+    instance = Dovecot(os.path.join(mail_run_dir, 'oauth-dovecot'),
+                       oauth2=oauth_server.dovecot_settings())
+    instance.start()
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
+
+@pytest.fixture(scope='session')
+def oauth_smtp_relay(mail_run_dir, oauth_dovecot):
+    """A started SMTP relay delivering into `oauth_dovecot`, offering AUTH
+    XOAUTH2 (and PLAIN/LOGIN), not requiring AUTH."""
+    relay = SmtpRelay(os.path.join(mail_run_dir, 'oauth-smtp'), dovecot=oauth_dovecot)
     relay.start()
     try:
         yield relay
