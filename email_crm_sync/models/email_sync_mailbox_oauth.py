@@ -315,12 +315,12 @@ class EmailSyncMailbox(models.Model):
         """A valid access token, refreshed when it expires within two minutes
         or when the server has just ``rejected`` it. Raises ConnectionProblem."""
         self.ensure_one()
-        self.env.cr.execute('SELECT access_ciphertext, access_expires_at FROM email_sync_oauth_token '
-                            'WHERE mailbox_id = %s AND refresh_ciphertext IS NOT NULL', (self.id,))
+        self.env.cr.execute('SELECT refresh_ciphertext IS NULL, access_ciphertext, access_expires_at '
+                            'FROM email_sync_oauth_token WHERE mailbox_id = %s', (self.id,))
         row = self.env.cr.fetchone()
-        if not row:
-            raise self._oauth_signed_out()
-        seen, expires_at = row
+        if not row or row[0]:
+            raise self._oauth_signed_out(revoked=bool(row))
+        _revoked, seen, expires_at = row
         if not rejected and seen and (expires_at or 0) > time.time() + REFRESH_MARGIN_SECONDS:
             return _secret_box().decrypt(seen)
         return self._oauth_refresh(seen if rejected else None)
@@ -347,7 +347,7 @@ class EmailSyncMailbox(models.Model):
                     'Another sync of this mailbox is renewing its sign-in; trying again later.'))
             row = cr.fetchone()
             if not row or not row[0]:
-                raise self._oauth_signed_out()
+                raise self._oauth_signed_out(revoked=bool(row))
             refresh_cipher, access_cipher, expires_at = row
             fresh = (expires_at or 0) > time.time() + REFRESH_MARGIN_SECONDS
             if fresh and access_cipher and access_cipher != rejected_ciphertext:
@@ -363,8 +363,11 @@ class EmailSyncMailbox(models.Model):
                         else connection_errors.UNREACHABLE,
                         _('%s could not be reached to renew the sign-in of this mailbox; trying '
                           'again later.') % app.name) from None
-                # Revoked, expired or refused for good: forget it, ask the owner.
-                cr.execute('DELETE FROM email_sync_oauth_token WHERE mailbox_id = %s', (self.id,))
+                # Revoked, expired or refused for good: forget the tokens, keep
+                # the row to tell why, ask the owner to sign in again.
+                cr.execute('UPDATE email_sync_oauth_token SET refresh_ciphertext = NULL, '
+                           'access_ciphertext = NULL, access_expires_at = NULL '
+                           'WHERE mailbox_id = %s', (self.id,))
                 cr.commit()
                 raise self._oauth_signed_out(revoked=True) from None
             cr.execute('UPDATE email_sync_oauth_token SET refresh_ciphertext = %s, '

@@ -112,3 +112,4 @@ def dovecot_fingerprint(dovecot):
 
 
 from .browser import browser, page  # noqa: E402,F401  (fixtures for the browser tests)
+from .oauth_crm import oauth_crm  # noqa: E402,F401  (Odoo signing mailboxes in with the local OAuth server)
