@@ -22,7 +22,7 @@ from .smtp_relay import SmtpRelay
 
 DEFAULT_RUN_DIR = os.path.join(RUN_DIR, 'demo')
 DEFAULTS = dict(imap_port=10143, imaps_port=10993, lmtp_port=10024, smtp_port=10025,
-                oauth_port=10080)
+                oauth_port=10090)  # not 10080: browsers refuse that port (NAT slipstreaming)
 DEFAULT_OAUTH_SCOPE = 'openid email offline_access https://mail.google.com/'
 DEMO_USER = ('demo', 'demo')
 NOT_RUNNING = 3  # the LSB status code for "program is not running"

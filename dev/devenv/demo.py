@@ -1,12 +1,16 @@
 """The demo of dev/run: a database with the CRM's demo data and the addon,
 the demo user's mailbox pointing at the local Dovecot (seeded with a few
-hundred realistic messages), connected and its folders listed.
+hundred realistic messages), connected and its folders listed; and a second
+mailbox for the demo user to connect by signing in ("Sign in" on the preset
+"Demo sign-in (local)"), with the local OAuth server playing Google.
 
-Run after the demo Dovecot is started (``python -m devenv dovecot start``).
+Run after the demo OAuth server and Dovecot are started (``python -m devenv
+oauth start``, then ``dovecot start``).
 Idempotent: a second run finds everything in place and only checks it.
 """
 import json
 import os
+import secrets
 import ssl
 import sys
 import time
@@ -15,6 +19,7 @@ from . import odoo as odoo_env
 from . import paths
 from .demo_mail import seed_mailbox
 from .dovecot import Dovecot
+from .oauth_server import OAuthServer
 
 DEMO_DIR = os.path.join(paths.RUN_DIR, 'demo')
 DATA_DIR = os.path.join(DEMO_DIR, 'data')
@@ -25,6 +30,10 @@ MAIL_LOGIN, MAIL_PASSWORD = 'demo', 'demo'
 MAIL_ADDRESS = 'demo@localhost'
 SMTP_PORT = 10025   # the demo relay (python -m devenv smtp start)
 MESSAGE_COUNT = 300
+# The second demo mailbox, connected by signing in at the local OAuth server.
+SIGN_IN_ADDRESS, SIGN_IN_PASSWORD = 'marc.demo@sales.test', 'demo'
+SIGN_IN_MESSAGE_COUNT = 40
+OAUTH_CLIENT_ID = 'email-crm-sync-demo'
 FINGERPRINT_PARAM = 'email_crm_sync.demo_addon_fingerprint'
 
 
@@ -73,7 +82,45 @@ def add_demo_deals(env, mailbox):
     threads.filtered(lambda t: t.partner_ids & env['res.partner'].concat(*busiest))._auto_link_deals()
 
 
-def connect_demo_mailbox(dovecot, fingerprint):
+def demo_oauth_server():
+    with open(os.path.join(DEMO_DIR, 'oauth.json'), encoding='utf-8') as handle:
+        state = json.load(handle)
+    return OAuthServer(DEMO_DIR, port=state['port'])
+
+
+def set_up_sign_in(env, dovecot, oauth):
+    """A sign-in provider on the local OAuth server and a preset that uses it
+    (created once; the client secret renewed at every start, on both sides)."""
+    secret = secrets.token_urlsafe(24)
+    oauth.add_client(OAUTH_CLIENT_ID, secret,
+                     ['http://127.0.0.1:%d/email_crm_sync/oauth/callback' % HTTP_PORT],
+                     'openid email mail')
+    App = env['email.sync.oauth.app']
+    app = App.search([('code', '=', 'demo_local')])
+    values = {'name': 'Demo sign-in server', 'authorize_url': oauth.authorize_url,
+              'token_url': oauth.token_url, 'revoke_url': oauth.revoke_url,
+              'jwks_url': oauth.jwks_url, 'issuer': oauth.issuer, 'scopes': 'openid email mail',
+              'client_id': OAUTH_CLIENT_ID}
+    if app:
+        app.write(values)
+    else:
+        app = App.create(dict(values, code='demo_local', sequence=90))
+    app._set_client_secret(secret)
+    Provider = env['email.sync.provider']
+    preset = Provider.search([('code', '=', 'demo_oauth')])
+    values = {'imap_host': dovecot.host, 'imap_port': dovecot.imaps_port, 'imap_security': 'ssl',
+              'smtp_host': '127.0.0.1', 'smtp_port': SMTP_PORT, 'smtp_security': 'starttls',
+              'oauth_app_id': app.id, 'stores_sent_copy': False,
+              'help_text': 'The local demo mail server. Press Sign in and sign in as %s, password '
+                           '%s; then trust the demo certificate (made on this machine).'
+                           % (SIGN_IN_ADDRESS, SIGN_IN_PASSWORD)}
+    if preset:
+        preset.write(values)
+    else:
+        Provider.create(dict(values, name='Demo sign-in (local)', code='demo_oauth', sequence=1))
+
+
+def connect_demo_mailbox(dovecot, fingerprint, oauth):
     """Create (once) and test the demo user's mailbox, inside Odoo."""
     import odoo
     from odoo.api import Environment
@@ -116,6 +163,7 @@ def connect_demo_mailbox(dovecot, fingerprint):
             if finished is not False or mailbox.state != 'ok':
                 break
         add_demo_deals(env, mailbox)
+        set_up_sign_in(env, dovecot, oauth)
         env['ir.config_parameter'].set_param(FINGERPRINT_PARAM, fingerprint)
         cr.commit()
         return mailbox.folder_count, mailbox.email_count
@@ -126,11 +174,21 @@ def prepare():
     dovecot = demo_dovecot()
     if not dovecot.is_running():
         raise SystemExit('the demo Dovecot is not running: python -m devenv dovecot start')
-    dovecot.add_user(MAIL_LOGIN, MAIL_PASSWORD)
-    added = seed_mailbox(dovecot, MAIL_LOGIN, MAIL_PASSWORD, count=MESSAGE_COUNT,
-                         owner_name='Marc Demo', owner_address=MAIL_ADDRESS)
-    if added:
-        say('seeded %d demo messages into %s' % (added, MAIL_ADDRESS))
+    oauth = demo_oauth_server()
+    if not oauth.is_running():
+        raise SystemExit('the demo OAuth server is not running: python -m devenv oauth start')
+    # The second mailbox's IMAP password is never used by the CRM (it signs
+    # in with a token); Dovecot needs the user to deliver and seed its mail.
+    imap_password = secrets.token_urlsafe(12)
+    dovecot.add_users({MAIL_LOGIN: MAIL_PASSWORD, SIGN_IN_ADDRESS: imap_password})
+    oauth.add_user(SIGN_IN_ADDRESS, SIGN_IN_PASSWORD)
+    for login, password, count, address in (
+            (MAIL_LOGIN, MAIL_PASSWORD, MESSAGE_COUNT, MAIL_ADDRESS),
+            (SIGN_IN_ADDRESS, imap_password, SIGN_IN_MESSAGE_COUNT, SIGN_IN_ADDRESS)):
+        added = seed_mailbox(dovecot, login, password, count=count, seed=len(login),
+                             owner_name='Marc Demo', owner_address=address)
+        if added:
+            say('seeded %d demo messages into %s' % (added, address))
     odoo_env.write_config(CONFIG_PATH, DATA_DIR, db_name=DB_NAME, http_port=HTTP_PORT,
                           without_demo='False', log_level='info',
                           logfile=os.path.join(DEMO_DIR, 'odoo.log'))
@@ -142,7 +200,7 @@ def prepare():
     elif demo_parameter(FINGERPRINT_PARAM) != fingerprint:
         say('the addon changed since the demo database was made: updating it')
         odoo_env.update_database(CONFIG_PATH, DB_NAME, log_path=os.path.join(DEMO_DIR, 'install.log'))
-    folders, messages = connect_demo_mailbox(dovecot, fingerprint)
+    folders, messages = connect_demo_mailbox(dovecot, fingerprint, oauth)
     say('demo mailbox %s connected: %d folders, %d emails synced (%.0fs)'
         % (MAIL_ADDRESS, folders, messages, time.monotonic() - started))
 

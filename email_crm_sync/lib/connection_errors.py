@@ -20,6 +20,9 @@ TLS_FAILED = 'tls_failed'
 STARTTLS_UNSUPPORTED = 'starttls_unsupported'
 DROPPED = 'dropped'
 PROTOCOL = 'protocol'
+# The server answered but cannot check logins now (RFC 5530 [UNAVAILABLE]):
+# its password database or token service is down. Retried, not "reconnect".
+UNAVAILABLE = 'unavailable'
 
 
 class ConnectionProblem(Exception):
@@ -45,6 +48,11 @@ def explain(error, host, port, timeout=None, security=None):
     where = '%s port %s' % (host, port)
     if isinstance(error, ConnectionProblem):
         return error
+    if isinstance(error, imapclient.exceptions.LoginError) and _temporary_login_failure(error):
+        return ConnectionProblem(
+            UNAVAILABLE,
+            'The server %s cannot check logins right now (a temporary failure on its side); '
+            'syncing is retried later.' % host)
     if isinstance(error, imapclient.exceptions.LoginError):
         return ConnectionProblem(
             AUTH_FAILED,
@@ -101,6 +109,11 @@ def explain(error, host, port, timeout=None, security=None):
     return ConnectionProblem(
         PROTOCOL,
         'The server %s answered in an unexpected way: %s' % (where, _short(error)))
+
+
+def _temporary_login_failure(error):
+    text = str(error).upper()
+    return '[UNAVAILABLE]' in text or 'TEMPORARY AUTHENTICATION FAILURE' in text
 
 
 def _seconds(timeout):

@@ -17,6 +17,9 @@ def cert_error():
 CASES = [
     (imapclient.exceptions.LoginError('[AUTHENTICATIONFAILED] Authentication failed.'),
      ce.AUTH_FAILED, 'refused the login or the password'),
+    # Dovecot when its password database or token service is down (RFC 5530).
+    (imapclient.exceptions.LoginError('[UNAVAILABLE] Temporary authentication failure. [host:2026]'),
+     ce.UNAVAILABLE, 'cannot check logins right now'),
     (cert_error(), ce.CERTIFICATE, 'certificate of mail.example.com is not trusted (self-signed certificate)'),
     (socket.gaierror(-2, 'Name or service not known'), ce.HOST_NOT_FOUND,
      'server name "mail.example.com" could not be found'),

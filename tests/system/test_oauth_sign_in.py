@@ -153,6 +153,26 @@ def test_sending_signs_in_to_smtp_with_xoauth2_and_files_a_sent_copy(olga, oauth
     assert 'AUTH XOAUTH2 for %s: ok' % olga.address in log
 
 
+def test_provider_down_is_retried_not_a_reason_to_reconnect(olga, oauth_crm):
+    oauth_crm.oauth.stop()
+    try:
+        # Dovecot cannot check the (still valid) token: a temporary failure.
+        result = olga.sync(olga.mailbox_id)
+        assert result['state'] == 'error'
+        assert 'cannot check logins right now' in olga.mailbox(olga.mailbox_id)['last_error']
+        # The token expires meanwhile: its renewal cannot reach the provider.
+        oauth_crm.sql('UPDATE email_sync_oauth_token SET access_expires_at = 0 '
+                      'WHERE mailbox_id = %s', olga.mailbox_id)
+        assert olga.sync(olga.mailbox_id)['state'] == 'error'
+        mailbox = olga.mailbox(olga.mailbox_id)
+        assert 'could not be reached to renew the sign-in' in mailbox['last_error']
+        assert mailbox['oauth_connected'] and _activities(oauth_crm, olga.mailbox_id) == []
+    finally:
+        oauth_crm.oauth.start()
+    assert olga.sync(olga.mailbox_id)['state'] == 'ok'
+    assert olga.mailbox(olga.mailbox_id)['last_error'] is False
+
+
 def _refused(rita, callback_url, web=None):
     status, page = rita.come_back(callback_url, web)
     assert status == 200, (status, page[:300])
