@@ -224,15 +224,17 @@ def _call(step, endpoints, client, timeout):
     except requests.Timeout:
         raise OAuthProblem(TIMEOUT) from None
     except requests.HTTPError as error:
+        # Not an OAuth error answer (a proxy's or a gateway's page): nothing
+        # can be concluded about the grant or the client.
         status = error.response.status_code if error.response is not None else 0
-        if status in (400, 401):
-            raise OAuthProblem(CLIENT_REJECTED, 'HTTP %s' % status) from None
         raise OAuthProblem(BAD_ANSWER, 'HTTP %s' % status) from None
     except requests.RequestException as error:
         raise OAuthProblem(UNREACHABLE, error.__class__.__name__) from None
     except ValueError as error:   # not JSON
         raise OAuthProblem(BAD_ANSWER, error.__class__.__name__) from None
-    if not token.get('access_token'):
+    if not isinstance(token.get('access_token'), str) or not token['access_token'] \
+            or not isinstance(token.get('refresh_token') or '', str) \
+            or not isinstance(token.get('id_token') or '', str):
         raise OAuthProblem(BAD_ANSWER, 'no access_token')
     return token
 
@@ -241,6 +243,8 @@ def _tokens(token, old_refresh_token):
     try:
         lifetime = float(token.get('expires_in') or 3600)
     except (TypeError, ValueError):
+        lifetime = 3600.0
+    if not 0 < lifetime < 10 ** 8:   # nan, negative or absurd: the usual hour
         lifetime = 3600.0
     return Tokens(access_token=token['access_token'], expires_at=time.time() + lifetime,
                   refresh_token=token.get('refresh_token') or old_refresh_token or '')

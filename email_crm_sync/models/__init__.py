@@ -6,6 +6,7 @@ from . import email_sync_provider
 from . import email_sync_mailbox
 from . import email_sync_oauth_app
 from . import email_sync_mailbox_oauth
+from . import email_sync_oauth_token
 from . import email_sync_folder
 from . import email_sync_thread
 from . import email_sync_message

@@ -311,6 +311,7 @@ class EmailSyncMailbox(models.Model):
             raise UserError(_('Enter the IMAP server of this mailbox first.'))
         password = token = ''
         if self.auth_method == 'oauth':
+            self._oauth_check_host(self.imap_host)
             token = self._oauth_access_token(rejected=rejected_token)
         else:
             password = self._get_password()
@@ -328,6 +329,8 @@ class EmailSyncMailbox(models.Model):
         imap = self._server_settings(rejected_token)
         if not self.smtp_host:
             raise UserError(_('Enter the SMTP server of the mailbox %s first.') % self.name)
+        if imap.oauth2_token:
+            self._oauth_check_host(self.smtp_host)
         pins = ' '.join(p for p in (self.smtp_trusted_fingerprint, self.tls_trusted_fingerprint) if p)
         return imap_session.ServerSettings(
             host=self.smtp_host.strip(), port=self.smtp_port, security=self.smtp_security,

@@ -1,27 +1,19 @@
-"""Mailboxes connected by signing in with a provider (OAuth2, XOAUTH2).
+"""Mailboxes connected by signing in with a provider (OAuth2): the form,
+the start of a sign-in and its end when the provider sends the user back.
 
-Two tables of their own, written with SQL and never ORM fields, so no read,
-export or RPC can return what they hold:
-
-- ``email_sync_oauth_token``: per mailbox, the refresh token and the access
-  token (both encrypted with the key outside the database) and the access
-  token's expiry. Refreshed in a transaction of its own under a row lock:
-  concurrent workers wait for the first one and use the token it stored, so
-  a rotated refresh token is never lost nor used twice.
-- ``email_sync_oauth_request``: the pending sign-ins, by the SHA-256 of their
-  ``state``: user, mailbox, browser session, PKCE verifier and nonce
-  (encrypted). Single use, valid for minutes.
+The pending sign-ins live in ``email_sync_oauth_request``, a table written
+with SQL and never an ORM field, so no RPC can read it: by the SHA-256 of
+their ``state``, the user, mailbox, provider app and browser session they
+belong to and the PKCE verifier and nonce (encrypted). Single use, valid for
+minutes. Tokens: see email_sync_oauth_token.py.
 """
 import datetime
 import hashlib
 import json
 import logging
-import time
 
-import psycopg2.errors
-
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..lib import connection_errors, oauth_flow, secret_box
 from .email_sync_mailbox import _secret_box
@@ -30,17 +22,13 @@ _logger = logging.getLogger(__name__)
 
 AUTH_METHODS = [('password', 'Password'), ('oauth', 'Sign in with the provider')]
 REQUEST_LIFETIME = datetime.timedelta(minutes=10)
-# Refresh this long before the announced expiry: a sync must not start with
-# a token that dies during its first minute.
-REFRESH_MARGIN_SECONDS = 120
-# Waiting longer than this for another worker's refresh: give up for this run.
-LOCK_TIMEOUT = '30s'
 
 # Problems of the sign-in callback, besides oauth_flow's codes.
 STATE_UNKNOWN = 'state_unknown'
 STATE_USED = 'state_used'
 STATE_EXPIRED = 'state_expired'
-OTHER_SESSION = 'other_session'
+OTHER_USER = 'other_user'
+OTHER_BROWSER = 'other_browser'
 MISSING_VERIFIER = 'missing_verifier'
 WRONG_ACCOUNT = 'wrong_account'
 ADDRESS_TAKEN = 'address_taken'
@@ -66,13 +54,6 @@ class EmailSyncMailbox(models.Model):
         super(EmailSyncMailbox, self).init()
         cr = self.env.cr
         cr.execute("""
-            CREATE TABLE IF NOT EXISTS email_sync_oauth_token (
-                mailbox_id integer PRIMARY KEY REFERENCES email_sync_mailbox(id) ON DELETE CASCADE,
-                refresh_ciphertext text,
-                access_ciphertext text,
-                access_expires_at double precision,
-                updated_at timestamp without time zone DEFAULT (now() at time zone 'utc'))""")
-        cr.execute("""
             CREATE TABLE IF NOT EXISTS email_sync_oauth_request (
                 state_hash varchar(64) PRIMARY KEY,
                 user_id integer NOT NULL REFERENCES res_users(id) ON DELETE CASCADE,
@@ -81,6 +62,7 @@ class EmailSyncMailbox(models.Model):
                 secret_ciphertext text,
                 created_at timestamp without time zone NOT NULL DEFAULT (now() at time zone 'utc'),
                 used_at timestamp without time zone)""")
+        cr.execute('ALTER TABLE email_sync_oauth_request ADD COLUMN IF NOT EXISTS app_id integer')
 
     # --- form ----------------------------------------------------------------
     def _compute_oauth_connected(self):
@@ -113,12 +95,17 @@ class EmailSyncMailbox(models.Model):
 
     @api.multi
     def write(self, vals):
-        leaving_oauth = self.browse()
-        if vals.get('auth_method') == 'password':
-            leaving_oauth = self.filtered(lambda m: m.auth_method == 'oauth')
+        if 'oauth_account' in vals and not self.env.context.get('email_sync_oauth_internal') \
+                and self.env.uid != SUPERUSER_ID:
+            # Says who signed in: only a sign-in sets it (a disconnect clears it).
+            vals = dict(vals)
+            if vals.pop('oauth_account'):
+                raise AccessError(_('The signed-in account is set by signing in.'))
         result = super(EmailSyncMailbox, self).write(vals)
-        # Back to a password: the sign-in is forgotten, mail stays.
-        leaving_oauth._oauth_forget(revoke=True)
+        if {'auth_method', 'provider_id'} & set(vals):
+            # Back to a password, or another provider: that sign-in is
+            # forgotten (and revoked where it was given); the mail stays.
+            self._oauth_tokens_not_fitting()._oauth_forget(revoke=True)
         return result
 
     # --- signing in ------------------------------------------------------------
@@ -148,75 +135,109 @@ class EmailSyncMailbox(models.Model):
         cr = self.env.cr
         cr.execute("DELETE FROM email_sync_oauth_request WHERE created_at < "
                    "(now() at time zone 'utc') - interval '1 day'")
-        cr.execute('INSERT INTO email_sync_oauth_request (state_hash, user_id, mailbox_id, '
-                   'session_hash, secret_ciphertext) VALUES (%s, %s, %s, %s, %s)',
-                   (_digest(authorization.state), self.env.uid, self.id, _digest(session_id), secrets))
+        cr.execute('INSERT INTO email_sync_oauth_request (state_hash, user_id, mailbox_id, app_id, '
+                   'session_hash, secret_ciphertext) VALUES (%s, %s, %s, %s, %s, %s)',
+                   (_digest(authorization.state), self.env.uid, self.id, app.id, _digest(session_id),
+                    secrets))
         return authorization.url
 
     @api.model
-    def _oauth_finish(self, state, code, error, session_id):
-        """Complete a sign-in from the provider's answer to the callback.
+    def _oauth_claim(self, state, session_id):
+        """Take up the pending sign-in the provider's answer names, whatever
+        follows: a state is used once. The caller commits right after, before
+        any network exchange (Odoo may run a request again after a conflict;
+        the code must not be spent twice).
 
-        Returns (mailbox, problem, params): the mailbox when the state was
-        valid, the problem code and its wording parameters when nothing was
-        stored. The state is used up whatever happens.
+        Returns a dict: ``mailbox``, ``problem`` and ``params`` (the problem
+        code and its wording parameters, None when the state is good), and
+        for a good state the ``app`` it was started with, ``verifier``, ``nonce``.
         """
+        claim = {'mailbox': self.browse(), 'problem': None, 'params': {}}
         cr = self.env.cr
-        cr.execute("SELECT user_id, mailbox_id, session_hash, secret_ciphertext, "
-                   "created_at < (now() at time zone 'utc') - %s, used_at IS NOT NULL "
-                   "FROM email_sync_oauth_request WHERE state_hash = %s FOR UPDATE",
-                   (REQUEST_LIFETIME, _digest(state or '')))
-        row = cr.fetchone() if state else None
+        row = None
+        if state:
+            cr.execute("SELECT user_id, mailbox_id, session_hash, secret_ciphertext, app_id, "
+                       "created_at < (now() at time zone 'utc') - %s, used_at IS NOT NULL "
+                       "FROM email_sync_oauth_request WHERE state_hash = %s FOR UPDATE",
+                       (REQUEST_LIFETIME, _digest(state)))
+            row = cr.fetchone()
         if not row:
-            return self.browse(), STATE_UNKNOWN, {}
-        user_id, mailbox_id, session_hash, ciphertext, expired, used = row
+            return dict(claim, problem=STATE_UNKNOWN)
+        user_id, mailbox_id, session_hash, ciphertext, app_id, expired, used = row
         cr.execute("UPDATE email_sync_oauth_request SET used_at = (now() at time zone 'utc'), "
                    "secret_ciphertext = NULL WHERE state_hash = %s", (_digest(state),))
         mailbox = self.sudo().browse(mailbox_id).exists()
-        if user_id != self.env.uid or session_hash != _digest(session_id) or not mailbox:
-            return self.browse(), OTHER_SESSION, {}
+        if user_id != self.env.uid or not mailbox:
+            return dict(claim, problem=OTHER_USER)
         mailbox = mailbox.sudo(self.env.uid)
+        claim['mailbox'] = mailbox
+        if session_hash != _digest(session_id):
+            base = self.env['ir.config_parameter'].sudo().get_param('web.base.url') or ''
+            return dict(claim, problem=OTHER_BROWSER, params={'address': base})
         if used:
-            return mailbox, STATE_USED, {}
+            return dict(claim, problem=STATE_USED)
         if expired:
-            return mailbox, STATE_EXPIRED, {}
-        if error:
-            problem = oauth_flow.authorization_error(error)
-            return mailbox, problem.code, {}
+            return dict(claim, problem=STATE_EXPIRED)
         try:
             secrets = json.loads(_secret_box().decrypt(ciphertext)) if ciphertext else {}
         except (secret_box.SecretError, ValueError):
             secrets = {}
-        if not code or not secrets.get('verifier'):
-            return mailbox, MISSING_VERIFIER if code else oauth_flow.BAD_ANSWER, {}
-        app = mailbox.sudo().oauth_app_id
+        return dict(claim, app=self.env['email.sync.oauth.app'].sudo().browse(app_id).exists(),
+                    verifier=secrets.get('verifier'), nonce=secrets.get('nonce', ''))
+
+    @api.model
+    def _oauth_exchange(self, claim, code, error):
+        """The provider's answer to a good claim: (tokens, problem, params).
+        Network only; writes nothing."""
+        mailbox, app = claim['mailbox'], claim.get('app')
+        if error:
+            return None, oauth_flow.authorization_error(error).code, {}
+        if not code:
+            return None, oauth_flow.BAD_ANSWER, {}
+        if not claim.get('verifier'):
+            return None, MISSING_VERIFIER, {}
+        if not app or app != mailbox.sudo().oauth_app_id:
+            return None, STATE_EXPIRED, {}      # the provider of the mailbox changed meanwhile
         try:
             tokens = oauth_flow.exchange_code(app._endpoints(), app._client(), code,
-                                              secrets['verifier'], secrets.get('nonce', ''))
+                                              claim['verifier'], claim['nonce'])
         except oauth_flow.OAuthProblem as problem:
             _logger.info('Mailbox %s: sign-in refused (%s %s)', mailbox.id, problem.code, problem.detail)
-            return mailbox, problem.code, {}
-        expected = (mailbox.email or '').strip()
+            return None, problem.code, {}
+        return tokens, None, {}
+
+    def _oauth_accept(self, tokens):
+        """Store a sign-in the provider granted, unless it is not this
+        mailbox's account: (problem, params). A refused one is revoked."""
+        self.ensure_one()
+        expected = (self.email or '').strip()
         signed_in = tokens.email or expected
+        problem, params = None, {}
         if not signed_in:
-            return mailbox, oauth_flow.NO_EMAIL, {}
-        if expected and signed_in.lower() != expected.lower():
-            return mailbox, WRONG_ACCOUNT, {'signed_in': signed_in, 'email': expected}
-        if self.sudo().search_count([('user_id', '=', mailbox.user_id.id), ('id', '!=', mailbox.id),
-                                     ('email', '=ilike', signed_in)]):
-            return mailbox, ADDRESS_TAKEN, {'email': signed_in}
-        mailbox._oauth_store(tokens)
-        values = {'auth_method': 'oauth', 'oauth_account': signed_in, 'state': 'draft',
-                  'last_error': False, 'last_error_date': False}
-        if not expected:
-            values['email'] = signed_in
-        if not (mailbox.login or '').strip():
-            values['login'] = signed_in
-        mailbox.write(values)
+            problem = oauth_flow.NO_EMAIL
+        elif expected and signed_in.lower() != expected.lower():
+            problem, params = WRONG_ACCOUNT, {'signed_in': signed_in, 'email': expected}
+        else:
+            # Archived mailboxes count: the address is unique per user all the same.
+            self.env.cr.execute('SELECT 1 FROM email_sync_mailbox WHERE user_id = %s AND id != %s '
+                                'AND lower(email) = lower(%s)', (self.user_id.id, self.id, signed_in))
+            if self.env.cr.fetchone():
+                problem, params = ADDRESS_TAKEN, {'email': signed_in}
+        app = self.sudo().oauth_app_id
+        if problem:
+            # Leave nothing alive at the provider for a sign-in not kept.
+            oauth_flow.revoke(app._endpoints(), app._client(), tokens.refresh_token)
+            return problem, params
+        self._oauth_store(app, tokens)
+        # The account signed in is who the mail servers are asked for.
+        self.with_context(email_sync_oauth_internal=True).write({
+            'auth_method': 'oauth', 'oauth_account': signed_in, 'email': expected or signed_in,
+            'login': signed_in, 'state': 'draft', 'last_error': False, 'last_error_date': False})
         # The password is no longer what this mailbox signs in with.
-        cr.execute('UPDATE email_sync_mailbox SET secret_ciphertext = NULL WHERE id = %s', (mailbox.id,))
-        mailbox.invalidate_cache(['has_password', 'oauth_connected'], mailbox.ids)
-        return mailbox, None, {}
+        self.env.cr.execute('UPDATE email_sync_mailbox SET secret_ciphertext = NULL WHERE id = %s',
+                            (self.id,))
+        self.invalidate_cache(['has_password', 'oauth_connected'], self.ids)
+        return None, {}
 
     def _oauth_problem_message(self, code, params=None):
         """The user's words for a sign-in problem."""
@@ -229,9 +250,12 @@ class EmailSyncMailbox(models.Model):
                           'Nothing was changed. Start again with the Sign in button of your mailbox.'),
             STATE_EXPIRED: _('The sign-in took more than 10 minutes and has expired. Nothing was '
                              'connected. Start again with the Sign in button of your mailbox.'),
-            OTHER_SESSION: _('This sign-in was started in another browser session or by another '
-                             'user, so it was refused and nothing was connected. Sign in from your '
-                             'own mailbox, in this browser.'),
+            OTHER_USER: _('This sign-in was started by another user, so it was refused and nothing '
+                          'was connected. Sign in from your own mailbox.'),
+            OTHER_BROWSER: _('This sign-in came back to another browser session than the one it '
+                             'was started in, so it was refused and nothing was connected. Open '
+                             'Odoo at %(address)s, in one browser, and sign in again from your '
+                             'mailbox.'),
             MISSING_VERIFIER: _('This sign-in could not be checked (its security code is missing), '
                                 'so it was refused and nothing was connected. Start again with the '
                                 'Sign in button of your mailbox.'),
@@ -276,121 +300,6 @@ class EmailSyncMailbox(models.Model):
         """Forget the sign-in (and ask the provider to revoke it); mail stays."""
         self._check_owner()
         self._oauth_forget(revoke=True)
-        self.write({'state': 'draft', 'oauth_account': False, 'next_sync_date': False})
+        self.with_context(email_sync_oauth_internal=True).write(
+            {'state': 'draft', 'oauth_account': False, 'next_sync_date': False})
         return True
-
-    # --- tokens ----------------------------------------------------------------
-    def _oauth_store(self, tokens):
-        self.ensure_one()
-        box = _secret_box()
-        self.env.cr.execute("""
-            INSERT INTO email_sync_oauth_token (mailbox_id, refresh_ciphertext, access_ciphertext,
-                                                access_expires_at)
-            VALUES (%(id)s, %(refresh)s, %(access)s, %(expires)s)
-            ON CONFLICT (mailbox_id) DO UPDATE SET refresh_ciphertext = EXCLUDED.refresh_ciphertext,
-                access_ciphertext = EXCLUDED.access_ciphertext,
-                access_expires_at = EXCLUDED.access_expires_at,
-                updated_at = now() at time zone 'utc'""",
-                            {'id': self.id, 'refresh': box.encrypt(tokens.refresh_token),
-                             'access': box.encrypt(tokens.access_token), 'expires': tokens.expires_at})
-        self.invalidate_cache(['oauth_connected'], self.ids)
-
-    def _oauth_forget(self, revoke=False):
-        for mailbox in self:
-            if revoke and mailbox.oauth_app_id:
-                self.env.cr.execute('SELECT refresh_ciphertext FROM email_sync_oauth_token '
-                                    'WHERE mailbox_id = %s', (mailbox.id,))
-                row = self.env.cr.fetchone()
-                if row and row[0]:
-                    app = mailbox.sudo().oauth_app_id
-                    try:
-                        oauth_flow.revoke(app._endpoints(), app._client(), _secret_box().decrypt(row[0]))
-                    except secret_box.SecretError:
-                        pass
-            self.env.cr.execute('DELETE FROM email_sync_oauth_token WHERE mailbox_id = %s',
-                                (mailbox.id,))
-        self.invalidate_cache(['oauth_connected'], self.ids)
-
-    def _oauth_access_token(self, rejected=False):
-        """A valid access token, refreshed when it expires within two minutes
-        or when the server has just ``rejected`` it. Raises ConnectionProblem."""
-        self.ensure_one()
-        self.env.cr.execute('SELECT refresh_ciphertext IS NULL, access_ciphertext, access_expires_at '
-                            'FROM email_sync_oauth_token WHERE mailbox_id = %s', (self.id,))
-        row = self.env.cr.fetchone()
-        if not row or row[0]:
-            raise self._oauth_signed_out(revoked=bool(row))
-        _revoked, seen, expires_at = row
-        if not rejected and seen and (expires_at or 0) > time.time() + REFRESH_MARGIN_SECONDS:
-            return _secret_box().decrypt(seen)
-        return self._oauth_refresh(seen if rejected else None)
-
-    def _oauth_refresh(self, rejected_ciphertext):
-        """Refresh in a transaction of its own, committed at once: a rotated
-        refresh token must survive a rollback of the sync that asked for it."""
-        app = self.sudo().oauth_app_id
-        if not app or not app.ready:
-            raise connection_errors.ConnectionProblem(connection_errors.AUTH_FAILED, _(
-                'Signing in with this provider is no longer set up. Ask your administrator, or '
-                'switch the mailbox to a password.'))
-        box = _secret_box()
-        with self.env.registry.cursor() as cr:
-            # Read committed: after waiting for another worker's refresh, read
-            # what it stored (repeatable read would refuse the row instead).
-            cr.execute('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')
-            cr.execute("SET LOCAL lock_timeout = '%s'" % LOCK_TIMEOUT)
-            try:
-                cr.execute('SELECT refresh_ciphertext, access_ciphertext, access_expires_at '
-                           'FROM email_sync_oauth_token WHERE mailbox_id = %s FOR UPDATE', (self.id,))
-            except psycopg2.errors.LockNotAvailable:
-                raise connection_errors.ConnectionProblem(connection_errors.TIMEOUT, _(
-                    'Another sync of this mailbox is renewing its sign-in; trying again later.'))
-            row = cr.fetchone()
-            if not row or not row[0]:
-                raise self._oauth_signed_out(revoked=bool(row))
-            refresh_cipher, access_cipher, expires_at = row
-            fresh = (expires_at or 0) > time.time() + REFRESH_MARGIN_SECONDS
-            if fresh and access_cipher and access_cipher != rejected_ciphertext:
-                return box.decrypt(access_cipher)   # another worker refreshed meanwhile
-            try:
-                tokens = oauth_flow.refresh(app._endpoints(), app._client(), box.decrypt(refresh_cipher))
-            except oauth_flow.OAuthProblem as problem:
-                _logger.info('Mailbox %s: token refresh failed (%s %s)', self.id, problem.code,
-                             problem.detail)
-                if problem.is_network:
-                    raise connection_errors.ConnectionProblem(
-                        connection_errors.TIMEOUT if problem.code == oauth_flow.TIMEOUT
-                        else connection_errors.UNREACHABLE,
-                        _('%s could not be reached to renew the sign-in of this mailbox; trying '
-                          'again later.') % app.name) from None
-                # Revoked, expired or refused for good: forget the tokens, keep
-                # the row to tell why, ask the owner to sign in again.
-                cr.execute('UPDATE email_sync_oauth_token SET refresh_ciphertext = NULL, '
-                           'access_ciphertext = NULL, access_expires_at = NULL '
-                           'WHERE mailbox_id = %s', (self.id,))
-                cr.commit()
-                raise self._oauth_signed_out(revoked=True) from None
-            cr.execute('UPDATE email_sync_oauth_token SET refresh_ciphertext = %s, '
-                       'access_ciphertext = %s, access_expires_at = %s, '
-                       "updated_at = now() at time zone 'utc' WHERE mailbox_id = %s",
-                       (box.encrypt(tokens.refresh_token), box.encrypt(tokens.access_token),
-                        tokens.expires_at, self.id))
-            cr.commit()
-        return tokens.access_token
-
-    def _oauth_signed_out(self, revoked=False):
-        provider = self.oauth_app_id.name or _('the provider')
-        if revoked:
-            message = _('%s no longer accepts the sign-in of this mailbox (access was revoked, the '
-                        'password changed or the sign-in expired). Sign in again on the mailbox.') % provider
-        else:
-            message = _('This mailbox is not signed in. Sign in with %s on the mailbox.') % provider
-        self.invalidate_cache(['oauth_connected'], self.ids)
-        return connection_errors.ConnectionProblem(connection_errors.AUTH_FAILED, message)
-
-    def _oauth_refused_by_server(self, host):
-        """The mail server's refusal of a token that the provider just renewed."""
-        return connection_errors.ConnectionProblem(connection_errors.AUTH_FAILED, _(
-            'The mail server %(host)s refused the sign-in with %(provider)s. Sign in again; if it '
-            'keeps happening, IMAP or SMTP access may be turned off for this account.') % {
-                'host': host, 'provider': self.oauth_app_id.name or ''})

@@ -35,6 +35,9 @@ class EmailSyncOauthApp(models.Model):
     extra_params = fields.Char(
         'Extra authorization parameters',
         help='Added to the authorization request, e.g. "access_type=offline prompt=consent".')
+    mail_hosts = fields.Char(
+        'Mail servers', help='The IMAP and SMTP servers its tokens may be sent to, separated by '
+                             'spaces. Empty: any server (only for a provider you run yourself).')
     uses_tenant = fields.Boolean(help='The endpoints contain {tenant} (Microsoft).')
     tenant = fields.Char(default='common', help='Microsoft: "common", "organizations" or your '
                                                 'directory (tenant) id or domain.')
@@ -101,7 +104,8 @@ class EmailSyncOauthApp(models.Model):
             app.redirect_uri = uri
 
     def _audit_description(self):
-        return '%s (%s, client %s)' % (self.name, self.authorize_url, self.client_id or '-')
+        return '%s (%s, client %s, mail servers %s)' % (
+            self.name, self.authorize_url, self.client_id or '-', self.mail_hosts or 'any')
 
     @api.model
     def _callback_url(self):

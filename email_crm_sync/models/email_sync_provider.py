@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import AccessError
 
 
 class EmailSyncProvider(models.Model):
@@ -28,3 +29,21 @@ class EmailSyncProvider(models.Model):
     _sql_constraints = [
         ('code_unique', 'unique(code)', 'Each provider preset needs its own code.'),
     ]
+
+    @api.model
+    def create(self, vals):
+        if vals.get('oauth_app_id'):
+            self._check_sign_in_admin()
+        return super(EmailSyncProvider, self).create(vals)
+
+    @api.multi
+    def write(self, vals):
+        if 'oauth_app_id' in vals:
+            self._check_sign_in_admin()
+        return super(EmailSyncProvider, self).write(vals)
+
+    def _check_sign_in_admin(self):
+        # Which sign-in a preset uses decides where users' tokens go: an
+        # administrator's choice, not an email-sync manager's.
+        if self.env.uid != SUPERUSER_ID and not self.env.user.has_group('base.group_system'):
+            raise AccessError(_('Only administrators choose which sign-in a provider preset uses.'))

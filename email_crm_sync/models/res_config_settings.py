@@ -110,6 +110,10 @@ class ResConfigSettings(models.TransientModel):
                 value = default  # zero or negative would mean "never" or "nothing"
             set_param(key, str(value))
         google, microsoft = self._oauth_app('google'), self._oauth_app('microsoft')
+        if self.email_sync_google_client_id or self.email_sync_microsoft_client_id:
+            # The redirect URI registered at the providers is made from it:
+            # Odoo must no longer move it when the administrator logs in.
+            set_param('web.base.url.freeze', 'True')
         if google and (google.client_id or False) != (self.email_sync_google_client_id or False):
             google.write({'client_id': (self.email_sync_google_client_id or '').strip() or False})
         if microsoft:

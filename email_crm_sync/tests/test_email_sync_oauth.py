@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from odoo.exceptions import AccessError, UserError
 
-from ..lib import oauth_flow
+from ..lib import connection_errors, oauth_flow
 from ..models import email_sync_mailbox_oauth as mailbox_oauth
 from .common import EmailSyncCase
 
@@ -45,7 +45,14 @@ class TestEmailSyncOauth(EmailSyncCase):
         return parse_qs(urlsplit(url).query)['state'][0]
 
     def finish(self, user, state, session='session-of-alice', code='a-code', error=None):
-        return self.env['email.sync.mailbox'].sudo(user)._oauth_finish(state, code, error, session)
+        """The callback up to the code exchange, which these tests never reach."""
+        mailboxes = self.env['email.sync.mailbox'].sudo(user)
+        claim = mailboxes._oauth_claim(state, session)
+        if claim['problem']:
+            return claim['mailbox'], claim['problem'], claim['params']
+        tokens, problem, params = mailboxes._oauth_exchange(claim, code, error)
+        self.assertIsNone(tokens)
+        return claim['mailbox'], problem, params
 
     def token_rows(self, mailbox):
         self.env.cr.execute('SELECT count(*) FROM email_sync_oauth_token WHERE mailbox_id = %s',
@@ -196,11 +203,14 @@ class TestEmailSyncOauth(EmailSyncCase):
         mailbox = self.oauth_mailbox()
         state = self.pending(mailbox)
         found = self.assert_refused(mailbox, self.finish(self.bob, state, session='session-of-alice'),
-                                    mailbox_oauth.OTHER_SESSION)
+                                    mailbox_oauth.OTHER_USER)
         self.assertFalse(found, 'the page must not point at the victim mailbox')
         state = self.pending(mailbox)
-        self.assert_refused(mailbox, self.finish(self.alice, state, session='another-browser'),
-                            mailbox_oauth.OTHER_SESSION)
+        found = self.assert_refused(mailbox, self.finish(self.alice, state, session='another-browser'),
+                                    mailbox_oauth.OTHER_BROWSER)
+        self.assertIn('https://crm.example.com', mailbox._oauth_problem_message(
+            mailbox_oauth.OTHER_BROWSER, self.finish(self.alice, self.pending(mailbox),
+                                                     session='x')[2]))
         # Both states are spent: neither can be replayed by its owner.
         self.env.cr.execute('SELECT count(*) FROM email_sync_oauth_request WHERE mailbox_id = %s '
                             'AND used_at IS NULL', (mailbox.id,))
@@ -232,13 +242,14 @@ class TestEmailSyncOauth(EmailSyncCase):
     def test_every_refusal_is_worded_differently_and_names_the_provider(self):
         mailbox = self.oauth_mailbox()
         codes = [mailbox_oauth.STATE_UNKNOWN, mailbox_oauth.STATE_USED, mailbox_oauth.STATE_EXPIRED,
-                 mailbox_oauth.OTHER_SESSION, mailbox_oauth.MISSING_VERIFIER,
+                 mailbox_oauth.OTHER_USER, mailbox_oauth.OTHER_BROWSER, mailbox_oauth.MISSING_VERIFIER,
                  mailbox_oauth.WRONG_ACCOUNT, mailbox_oauth.ADDRESS_TAKEN,
                  oauth_flow.ACCESS_DENIED, oauth_flow.CLIENT_REJECTED, oauth_flow.GRANT_REFUSED,
                  oauth_flow.UNREACHABLE, oauth_flow.TIMEOUT, oauth_flow.BAD_ANSWER,
                  oauth_flow.PROVIDER_ERROR, oauth_flow.ID_TOKEN_INVALID, oauth_flow.NO_EMAIL,
                  oauth_flow.NO_REFRESH_TOKEN]
-        params = {'signed_in': 'eve@example.com', 'email': 'alice@example.com'}
+        params = {'signed_in': 'eve@example.com', 'email': 'alice@example.com',
+                  'address': 'https://crm.example.com'}
         messages = [mailbox._oauth_problem_message(code, params) for code in codes]
         self.assertEqual(len(set(messages)), len(codes))
         self.assertIn('eve@example.com', messages[codes.index(mailbox_oauth.WRONG_ACCOUNT)])
@@ -250,7 +261,7 @@ class TestEmailSyncOauth(EmailSyncCase):
         mailbox = self.oauth_mailbox()
         tokens = oauth_flow.Tokens('access-token-secret', 4102444800.0, 'refresh-token-secret',
                                    'alice@example.com')
-        mailbox._oauth_store(tokens)
+        mailbox._oauth_store(self.google, tokens)
         mailbox.invalidate_cache()
         self.assertTrue(mailbox.oauth_connected)
         self.assertEqual(mailbox._oauth_access_token(), 'access-token-secret')
@@ -267,7 +278,8 @@ class TestEmailSyncOauth(EmailSyncCase):
 
     def test_switching_to_a_password_forgets_the_sign_in_and_keeps_the_mailbox(self):
         mailbox = self.oauth_mailbox()
-        mailbox._oauth_store(oauth_flow.Tokens('a', 4102444800.0, 'r', ''))
+        self.google.revoke_url = False   # no provider to call here
+        mailbox._oauth_store(self.google, oauth_flow.Tokens('a', 4102444800.0, 'r', ''))
         mailbox.write({'auth_method': 'password', 'password': 'app-password'})
         mailbox.invalidate_cache()
         self.assertEqual(self.token_rows(mailbox), 0)
@@ -282,3 +294,64 @@ class TestEmailSyncOauth(EmailSyncCase):
         mailbox.action_test_connection()
         self.assertEqual(mailbox.state, 'auth_failed')
         self.assertIn('not signed in', mailbox.last_error)
+
+    # --- what the review found --------------------------------------------------------
+    def test_only_administrators_link_a_preset_to_a_sign_in(self):
+        values = {'name': 'Evil mail', 'code': 'evil', 'oauth_app_id': self.google.id,
+                  'imap_host': 'imap.attacker.example', 'smtp_host': 'smtp.attacker.example'}
+        with self.assertRaises(AccessError):
+            self.env['email.sync.provider'].sudo(self.manager).create(values)
+        with self.assertRaises(AccessError):
+            self.env.ref('email_crm_sync.email_sync_provider_custom').sudo(self.manager).write(
+                {'oauth_app_id': self.google.id})
+        self.admin.groups_id |= self.env.ref('email_crm_sync.group_email_sync_manager')
+        self.env['email.sync.provider'].sudo(self.admin).create(values)
+
+    def test_a_token_goes_only_to_the_providers_own_mail_servers(self):
+        mailbox = self.oauth_mailbox()
+        mailbox._oauth_store(self.google, oauth_flow.Tokens('a-token', 4102444800.0, 'r', ''))
+        self.assertEqual(mailbox._server_settings().oauth2_token, 'a-token')
+        mailbox.write({'imap_host': 'imap.attacker.example'})
+        with self.assertRaises(connection_errors.ConnectionProblem) as raised:
+            mailbox._server_settings()
+        self.assertIn('only sent to its own mail servers', raised.exception.message)
+        mailbox.write({'imap_host': 'imap.gmail.com', 'smtp_host': 'smtp.attacker.example'})
+        with self.assertRaises(connection_errors.ConnectionProblem):
+            mailbox._smtp_settings()
+
+    def test_tokens_of_another_provider_are_not_used_and_are_forgotten(self):
+        mailbox = self.oauth_mailbox()
+        self.google.revoke_url = False
+        mailbox._oauth_store(self.google, oauth_flow.Tokens('google-token', 4102444800.0, 'r', ''))
+        outlook = self.env.ref('email_crm_sync.email_sync_provider_outlook')
+        mailbox.write({'provider_id': outlook.id})
+        self.assertEqual(self.token_rows(mailbox), 0)
+        mailbox.invalidate_cache()
+        self.assertFalse(mailbox.oauth_connected)
+
+    def test_the_signed_in_account_is_set_by_signing_in_only(self):
+        mailbox = self.oauth_mailbox()
+        with self.assertRaises(AccessError):
+            mailbox.write({'oauth_account': 'ceo@example.com'})
+        self.assertFalse(mailbox.oauth_account)
+
+    def test_an_archived_mailbox_keeps_its_address(self):
+        self.set_up_google()
+        self.google.revoke_url = False
+        old = self.mailbox_of(self.alice, email='Alice@Example.com')
+        old.active = False
+        mailbox = self.oauth_mailbox(email=False)
+        problem, params = mailbox._oauth_accept(
+            oauth_flow.Tokens('a', 4102444800.0, 'r', 'alice@example.com'))
+        self.assertEqual((problem, params), (mailbox_oauth.ADDRESS_TAKEN, {'email': 'alice@example.com'}))
+        self.assertEqual(self.token_rows(mailbox), 0)
+
+    def test_signing_in_sets_the_login_to_the_account(self):
+        self.set_up_google()
+        mailbox = self.oauth_mailbox(login='old-password-login')
+        problem, _params = mailbox._oauth_accept(
+            oauth_flow.Tokens('a', 4102444800.0, 'r', 'alice@example.com'))
+        self.assertIsNone(problem)
+        self.assertEqual((mailbox.login, mailbox.oauth_account), ('alice@example.com',) * 2)
+        self.assertEqual(mailbox._server_settings().login, 'alice@example.com')
+

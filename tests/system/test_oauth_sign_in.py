@@ -173,6 +173,23 @@ def test_provider_down_is_retried_not_a_reason_to_reconnect(olga, oauth_crm):
     assert olga.mailbox(olga.mailbox_id)['last_error'] is False
 
 
+def test_a_broken_app_registration_keeps_the_sign_in_and_is_retried(olga, oauth_crm):
+    # Client secrets expire (Microsoft's after two years at most): renewal is
+    # refused until the administrator enters a new one; nobody must sign in again.
+    oauth_crm.admin('email.sync.oauth.app', 'write', [oauth_crm.app_id], {'client_secret': 'expired'})
+    try:
+        oauth_crm.sql('UPDATE email_sync_oauth_token SET access_expires_at = 0 '
+                      'WHERE mailbox_id = %s', olga.mailbox_id)
+        assert olga.sync(olga.mailbox_id)['state'] == 'error'
+        mailbox = olga.mailbox(olga.mailbox_id)
+        assert 'refused the app registration of your company' in mailbox['last_error']
+        assert mailbox['oauth_connected'] and _activities(oauth_crm, olga.mailbox_id) == []
+    finally:
+        oauth_crm.admin('email.sync.oauth.app', 'write', [oauth_crm.app_id],
+                        {'client_secret': oauth_crm.client_secret})
+    assert olga.sync(olga.mailbox_id)['state'] == 'ok'
+
+
 def _refused(rita, callback_url, web=None):
     status, page = rita.come_back(callback_url, web)
     assert status == 200, (status, page[:300])
@@ -218,13 +235,22 @@ def test_answer_opened_in_another_users_session_is_refused(rita, oauth_crm):
     mailbox_id = rita.create_mailbox(email=rita.address, name='Victim')
     back = rita.consent(rita.press_sign_in(mailbox_id))
     page = _refused(mallory, back, mallory.web)
-    assert 'started in another browser session or by another user' in page
+    assert 'was started by another user' in page
     assert 'id=%d&' % mailbox_id not in page
     _nothing_stored(oauth_crm, mailbox_id)
     assert mallory.rpc('email.sync.mailbox', 'search', []) == []
     # Nor in Rita's own browser once the answer was spent elsewhere.
     assert 'has been used already' in _refused(rita, back)
     _nothing_stored(oauth_crm, mailbox_id)
+
+
+def test_an_answer_reaching_a_logged_out_browser_is_sent_to_the_login(rita, oauth_crm):
+    mailbox_id = rita.create_mailbox(email=rita.address, name='Logged out')
+    back = rita.consent(rita.press_sign_in(mailbox_id))
+    answer = requests.get(back, allow_redirects=False, timeout=30)   # no session cookie
+    assert answer.status_code in (302, 303)
+    assert '/web/login?redirect=' in answer.headers['Location']
+    _nothing_stored(oauth_crm, mailbox_id)      # and its code stays out of the log (below)
 
 
 def test_missing_pkce_verifier_is_refused(rita, oauth_crm):
