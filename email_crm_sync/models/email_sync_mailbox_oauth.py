@@ -15,7 +15,7 @@ import logging
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..lib import connection_errors, oauth_flow, secret_box
+from ..lib import oauth_flow, secret_box
 from .email_sync_mailbox import _secret_box
 
 _logger = logging.getLogger(__name__)
