@@ -34,7 +34,6 @@ import secrets
 import signal
 import socketserver
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -957,7 +956,7 @@ def main(argv=None):
 
 # -- controlling the process -------------------------------------------------
 
-class OAuthServer(procs.ServiceLifecycle):
+class OAuthServer(procs.PythonService):
     """Starts and stops the server process; its files live in run_dir.
 
     Users, clients and the test controls (revoke_user, expire_access_tokens,
@@ -965,6 +964,7 @@ class OAuthServer(procs.ServiceLifecycle):
     while the server runs, and before it starts.
     """
     log_name = 'oauth server log'
+    module = 'devenv.oauth_server'
     host = HOST
 
     def __init__(self, run_dir, port=None, access_token_ttl=DEFAULT_ACCESS_TOKEN_TTL):
@@ -1054,58 +1054,12 @@ class OAuthServer(procs.ServiceLifecycle):
                 '--run-dir', self.run_dir, '--access-token-ttl', str(self.access_token_ttl),
                 '--pidfile', self.pidfile]
 
-    def pid(self):
-        """The server's pid if it runs (ours, or found through the pidfile)."""
-        if self._proc is not None and self._proc.poll() is None:
-            return self._proc.pid
-        try:
-            with open(self.pidfile) as f:
-                pid = int(f.read().strip())
-        except (FileNotFoundError, ValueError):
-            return None
-        cmdline = procs.cmdline(pid) or ''
-        if 'devenv.oauth_server' in cmdline and '--port %d ' % self.port in cmdline + ' ':
-            return pid
-        return None
-
-    def is_running(self):
-        return self.pid() is not None
-
     def start(self):
         if self.is_running():
             return self
         os.makedirs(self.run_dir, exist_ok=True)
         self.store.access_token_ttl()  # creates the store before the server reads it
-        with open(self.log_path, 'ab') as logfile:
-            self._proc = subprocess.Popen(self.command(), cwd=DEV_DIR, stdin=subprocess.DEVNULL,
-                                          stdout=logfile, stderr=logfile,
-                                          start_new_session=True)
-        deadline = time.monotonic() + 20
-        while not (procs.port_open(self.port) and os.path.exists(self.pidfile)):
-            if self._proc.poll() is not None:
-                raise RuntimeError('oauth server exited with %s\n%s'
-                                   % (self._proc.returncode, self.log_tail()))
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError('oauth server did not open port %s\n%s'
-                                   % (self.port, self.log_tail()))
-            time.sleep(0.05)
-        return self
-
-    def stop(self, timeout=10.0):
-        pid = self.pid()
-        if pid is not None:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            if not procs.wait_gone([pid], timeout):
-                os.kill(pid, signal.SIGKILL)
-                procs.wait_gone([pid], 5)
-        if self._proc is not None:
-            self._proc.wait(timeout=5)
-            self._proc = None
-        procs.wait_port_closed(self.port)
+        return self._spawn(DEV_DIR)
 
 
 if __name__ == '__main__':

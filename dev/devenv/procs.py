@@ -6,7 +6,9 @@ does not necessarily reap orphans: a stopped daemon may linger as a zombie.
 A zombie holds no ports and runs no code, so it counts as gone.
 """
 import os
+import signal
 import socket
+import subprocess
 import time
 
 
@@ -98,3 +100,63 @@ class ServiceLifecycle:
                 return ''.join(f.readlines()[-lines:])
         except FileNotFoundError:
             return '(no %s)' % self.log_name
+
+
+class PythonService(ServiceLifecycle):
+    """A local service run as ``python -m devenv.<module> --port P ...`` in a
+    session of its own (a Ctrl-C in the terminal that started it does not
+    stop it), found again through its pidfile. Subclasses set ``module``,
+    ``port``, ``pidfile``, ``log_path``, ``run_dir`` and ``command()``."""
+    module = None
+    _proc = None
+
+    def pid(self):
+        """The service's pid if it runs (ours, or found through the pidfile)."""
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc.pid
+        try:
+            with open(self.pidfile) as f:
+                pid = int(f.read().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        # The pid must still be this service, not a recycled number.
+        line = cmdline(pid) or ''
+        if self.module in line and '--port %d ' % self.port in line + ' ':
+            return pid
+        return None
+
+    def is_running(self):
+        return self.pid() is not None
+
+    def _spawn(self, cwd, timeout=20):
+        """Start ``command()`` and wait until its port and pidfile are there."""
+        os.makedirs(self.run_dir, exist_ok=True)
+        with open(self.log_path, 'ab') as logfile:
+            self._proc = subprocess.Popen(self.command(), cwd=cwd, stdin=subprocess.DEVNULL,
+                                          stdout=logfile, stderr=logfile, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while not (port_open(self.port) and os.path.exists(self.pidfile)):
+            if self._proc.poll() is not None:
+                raise RuntimeError('%s exited with %s\n%s'
+                                   % (self.module, self._proc.returncode, self.log_tail()))
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError('%s did not open port %s\n%s'
+                                   % (self.module, self.port, self.log_tail()))
+            time.sleep(0.05)
+        return self
+
+    def stop(self, timeout=10.0):
+        pid = self.pid()
+        if pid is not None:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            if not wait_gone([pid], timeout):
+                os.kill(pid, signal.SIGKILL)
+                wait_gone([pid], 5)
+        if self._proc is not None:
+            self._proc.wait(timeout=5)  # reap our child
+            self._proc = None
+        wait_port_closed(self.port)

@@ -26,9 +26,7 @@ import re
 import signal
 import smtplib
 import ssl
-import subprocess
 import sys
-import time
 
 from .certs import ensure_self_signed_cert
 from .paths import VENV_PYTHON, DEV_DIR, free_port
@@ -370,7 +368,7 @@ def main(argv=None):
 
 # -- controlling the process -------------------------------------------------
 
-class SmtpRelay(procs.ServiceLifecycle):
+class SmtpRelay(procs.PythonService):
     """Starts and stops the relay process; its files live in run_dir.
 
     dovecot: a devenv.dovecot.Dovecot to deliver into (gives the LMTP port)
@@ -380,6 +378,7 @@ class SmtpRelay(procs.ServiceLifecycle):
     require_auth: refuse MAIL FROM before a successful AUTH.
     """
     log_name = 'relay log'
+    module = 'devenv.smtp_relay'
     host = HOST
 
     def __init__(self, run_dir, port=None, lmtp_port=None, dovecot=None, users=None,
@@ -431,24 +430,6 @@ class SmtpRelay(procs.ServiceLifecycle):
         self._ensure_cert()
         return ssl.create_default_context(cafile=self.cert_path)
 
-    def pid(self):
-        """The relay's pid if it runs (ours, or found through the pidfile)."""
-        if self._proc is not None and self._proc.poll() is None:
-            return self._proc.pid
-        try:
-            with open(self.pidfile) as f:
-                pid = int(f.read().strip())
-        except (FileNotFoundError, ValueError):
-            return None
-        # The pid must still be this relay, not a recycled number.
-        cmdline = procs.cmdline(pid) or ''
-        if 'devenv.smtp_relay' in cmdline and '--port %d ' % self.port in cmdline + ' ':
-            return pid
-        return None
-
-    def is_running(self):
-        return self.pid() is not None
-
     def start(self):
         if self.is_running():
             return self
@@ -457,39 +438,7 @@ class SmtpRelay(procs.ServiceLifecycle):
             fd = os.open(self.users_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, 'w', encoding='utf-8') as f:
                 json.dump(self.users, f)
-        cmd = self.command()
-        with open(self.log_path, 'ab') as logfile:
-            # Own session: a Ctrl-C in the terminal that ran `devenv smtp
-            # start` must not take the relay down with it.
-            self._proc = subprocess.Popen(cmd, cwd=DEV_DIR, stdin=subprocess.DEVNULL,
-                                          stdout=logfile, stderr=logfile,
-                                          start_new_session=True)
-        deadline = time.monotonic() + 20
-        while not (procs.port_open(self.port) and os.path.exists(self.pidfile)):
-            if self._proc.poll() is not None:
-                raise RuntimeError('smtp relay exited with %s\n%s'
-                                   % (self._proc.returncode, self.log_tail()))
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError('smtp relay did not open port %s\n%s'
-                                   % (self.port, self.log_tail()))
-            time.sleep(0.05)
-        return self
-
-    def stop(self, timeout=10.0):
-        pid = self.pid()
-        if pid is not None:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            if not procs.wait_gone([pid], timeout):
-                os.kill(pid, signal.SIGKILL)
-                procs.wait_gone([pid], 5)
-        if self._proc is not None:
-            self._proc.wait(timeout=5)  # reap our child
-            self._proc = None
-        procs.wait_port_closed(self.port)
+        return self._spawn(DEV_DIR)
 
 
 
