@@ -929,10 +929,7 @@ def serve(run_dir, port, access_token_ttl=None, pidfile=None):
     finally:
         httpd.server_close()
         if pidfile:
-            try:
-                os.unlink(pidfile)
-            except FileNotFoundError:
-                pass
+            procs.remove_own_pidfile(pidfile)
     log.info('stopped')
 
 

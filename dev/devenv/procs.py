@@ -83,6 +83,18 @@ def wait_port_closed(port, host='127.0.0.1', timeout=5.0):
     return True
 
 
+def remove_own_pidfile(path):
+    """Remove the pidfile at exit only if it still names this process: a
+    second instance started on the same run directory may have replaced it."""
+    try:
+        with open(path) as f:
+            if f.read().strip() != str(os.getpid()):
+                return
+        os.unlink(path)
+    except (FileNotFoundError, ValueError):
+        pass
+
+
 class ServiceLifecycle:
     """What every local service offers: use as a context manager, read its log."""
     log_path = None

@@ -322,10 +322,7 @@ async def serve(port, lmtp_port, pidfile=None, local_domains=('localhost',),
     finally:
         server.close()
         if pidfile:
-            try:
-                os.unlink(pidfile)
-            except FileNotFoundError:
-                pass
+            procs.remove_own_pidfile(pidfile)
     log.info('stopped')
 
 
