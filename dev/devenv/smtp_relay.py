@@ -106,23 +106,28 @@ def _dot_stuffed(data):
 
 # -- authentication --------------------------------------------------------
 
-def imap_password_check(imap_port):
-    """Check SMTP credentials by logging in to Dovecot's plain IMAP port
-    (plaintext LOGIN is allowed there, on loopback)."""
-    def check(login, password):
+def _imap_login_check(imap_port, log_in):
+    """A check(login, secret) that is true when ``log_in(connection, login,
+    secret)`` succeeds on Dovecot's plain IMAP port (loopback only)."""
+    def check(login, secret):
         try:
             conn = imaplib.IMAP4(HOST, imap_port, timeout=30)
         except OSError:
             log.exception('IMAP server for AUTH checks unreachable')
             return False
         try:
-            conn.login(login, password)
+            log_in(conn, login, secret)
         except imaplib.IMAP4.error:
             conn.shutdown()
             return False
         conn.logout()
         return True
     return check
+
+
+def imap_password_check(imap_port):
+    """Check SMTP credentials by an IMAP LOGIN (plaintext is allowed there)."""
+    return _imap_login_check(imap_port, lambda conn, login, password: conn.login(login, password))
 
 
 def xoauth2_string(login, token):
@@ -144,25 +149,14 @@ def parse_xoauth2(blob):
 
 
 def imap_bearer_check(imap_port):
-    """Check an XOAUTH2 bearer token by authenticating with it to Dovecot's
-    plain IMAP port, which asks the OAuth server (token introspection)."""
-    def check(login, token):
-        try:
-            conn = imaplib.IMAP4(HOST, imap_port, timeout=30)
-        except OSError:
-            log.exception('IMAP server for AUTH checks unreachable')
-            return False
+    """Check an XOAUTH2 bearer token by authenticating with it to Dovecot,
+    which asks the OAuth server (token introspection)."""
+    def authenticate(conn, login, token):
         answers = iter([xoauth2_string(login, token)])
-        try:
-            # A refused token gets one more challenge (the JSON error);
-            # XOAUTH2 wants an empty answer to it.
-            conn.authenticate('XOAUTH2', lambda challenge: next(answers, b''))
-        except imaplib.IMAP4.error:
-            conn.shutdown()
-            return False
-        conn.logout()
-        return True
-    return check
+        # A refused token gets one more challenge (the JSON error); XOAUTH2
+        # wants an empty answer to it.
+        conn.authenticate('XOAUTH2', lambda challenge: next(answers, b''))
+    return _imap_login_check(imap_port, authenticate)
 
 
 def dict_password_check(users):

@@ -338,34 +338,27 @@ class EmailSyncMailbox(models.Model):
             timeout=imap.timeout, trusted_fingerprint=pins)
 
     def _imap_session(self):
-        """A logged-in IMAP session. With OAuth, a token the server refuses
-        before its announced expiry is renewed once and tried again."""
-        settings = self._server_settings()
-        try:
-            return imap_session.open_session(settings)
-        except connection_errors.ConnectionProblem as problem:
-            if not (problem.is_auth_failure and settings.oauth2_token):
-                raise
-        settings = self._server_settings(rejected_token=True)
-        try:
-            return imap_session.open_session(settings)
-        except connection_errors.ConnectionProblem as problem:
-            if problem.is_auth_failure:
-                raise self._oauth_refused_by_server(settings.host) from None
-            raise
+        """A logged-in IMAP session (see _with_token_renewal)."""
+        return self._with_token_renewal(self._server_settings, imap_session.open_session)
 
     def _smtp_send(self, sender, recipients, message):
-        """Send through the mailbox's SMTP server (see smtp_sender.send). A
-        refused OAuth token is renewed once: refused at AUTH, nothing was sent."""
-        settings = self._smtp_settings()
+        """Send through the mailbox's SMTP server (see smtp_sender.send): a
+        token refused at AUTH is renewed once; nothing was sent by then."""
+        return self._with_token_renewal(
+            self._smtp_settings, lambda settings: smtp_sender.send(settings, sender, recipients, message))
+
+    def _with_token_renewal(self, settings_of, use):
+        """``use(settings_of())``. With OAuth, a token the server refuses
+        before its announced expiry is renewed once and tried again."""
+        settings = settings_of()
         try:
-            return smtp_sender.send(settings, sender, recipients, message)
+            return use(settings)
         except connection_errors.ConnectionProblem as problem:
             if not (problem.is_auth_failure and settings.oauth2_token):
                 raise
-        settings = self._smtp_settings(rejected_token=True)
+        settings = settings_of(rejected_token=True)
         try:
-            return smtp_sender.send(settings, sender, recipients, message)
+            return use(settings)
         except connection_errors.ConnectionProblem as problem:
             if problem.is_auth_failure:
                 raise self._oauth_refused_by_server(settings.host) from None

@@ -44,35 +44,24 @@ def dovecot(mail_run_dir):
     instance = Dovecot(os.path.join(mail_run_dir, 'dovecot'))
     for login, password in USERS.items():
         instance.add_user(login, password)
-    instance.start()
-    try:
+    with instance:
         yield instance
-    finally:
-        instance.stop()
 
 
 @pytest.fixture(scope='session')
 def smtp_relay(mail_run_dir, dovecot):
     """A started SMTP relay delivering into `dovecot`; AUTH is offered
     (checked against Dovecot's users) but not required."""
-    relay = SmtpRelay(os.path.join(mail_run_dir, 'smtp'), dovecot=dovecot)
-    relay.start()
-    try:
+    with SmtpRelay(os.path.join(mail_run_dir, 'smtp'), dovecot=dovecot) as relay:
         yield relay
-    finally:
-        relay.stop()
 
 
 @pytest.fixture(scope='session')
 def oauth_server(mail_run_dir):
     """A started OAuth2 / OpenID Connect server, without users or clients
     (add them with add_user / add_client)."""
-    server = OAuthServer(os.path.join(mail_run_dir, 'oauth'))
-    server.start()
-    try:
+    with OAuthServer(os.path.join(mail_run_dir, 'oauth')) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope='session')
@@ -81,25 +70,17 @@ def oauth_dovecot(mail_run_dir, oauth_server):
     logins, the token checked by `oauth_server`; without users. An OAuth
     user signs in to IMAP as is; to receive mail it must be a user here
     too (add_user, any password)."""
-    instance = Dovecot(os.path.join(mail_run_dir, 'oauth-dovecot'),
-                       oauth2=oauth_server.dovecot_settings())
-    instance.start()
-    try:
+    with Dovecot(os.path.join(mail_run_dir, 'oauth-dovecot'),
+                 oauth2=oauth_server.dovecot_settings()) as instance:
         yield instance
-    finally:
-        instance.stop()
 
 
 @pytest.fixture(scope='session')
 def oauth_smtp_relay(mail_run_dir, oauth_dovecot):
     """A started SMTP relay delivering into `oauth_dovecot`, offering AUTH
     XOAUTH2 (and PLAIN/LOGIN), not requiring AUTH."""
-    relay = SmtpRelay(os.path.join(mail_run_dir, 'oauth-smtp'), dovecot=oauth_dovecot)
-    relay.start()
-    try:
+    with SmtpRelay(os.path.join(mail_run_dir, 'oauth-smtp'), dovecot=oauth_dovecot) as relay:
         yield relay
-    finally:
-        relay.stop()
 
 
 @pytest.fixture(scope='session')

@@ -180,11 +180,7 @@ class Salesperson:
 
 @pytest.fixture(scope='session')
 def oauth_crm(odoo_config, clone_db, oauth_server, oauth_dovecot, oauth_smtp_relay):
-    server = odoo_env.OdooServer(odoo_config, clone_db(),
-                                 extra_args=['--max-cron-threads=0', '--log-level=info'])
-    server.start()
-    try:
+    with odoo_env.OdooServer(odoo_config, clone_db(),
+                             extra_args=['--max-cron-threads=0', '--log-level=info']) as server:
         admin = OdooRpc(server.url, server.db_name, 'admin', 'admin')
         yield OauthCrm(server, admin, oauth_server, oauth_dovecot, oauth_smtp_relay)
-    finally:
-        server.stop()
